@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of a run.
+type Report struct {
+	Mode          Mode    `json:"mode"`
+	Endpoint      string  `json:"endpoint"` // base URL, or "AWS <region>"
+	Stream        string  `json:"stream"`
+	Shards        int     `json:"shards"` // shards read from, or in the stream
+	RecordSize    int     `json:"record_size"`
+	BatchSize     int     `json:"batch_size"` // entries per put call: 1 for PutRecord
+	Concurrency   int     `json:"concurrency"`
+	PartitionKeys string  `json:"partition_keys"` // "random" or a count
+	Rate          float64 `json:"rate,omitempty"` // records/s cap
+	Phases        []Phase `json:"phases"`
+}
+
+// Phase names.
+const (
+	PhasePut  = "put"  // producers: put-record, put-records, mixed
+	PhaseFill = "fill" // get-records filling the stream
+	PhaseRead = "read" // readers: get-records, mixed
+)
+
+// Phase reports one kind of work of a run: the producers' or the readers'.
+type Phase struct {
+	Name      string  `json:"name"`      // PhasePut, PhaseFill or PhaseRead
+	Operation string  `json:"operation"` // PutRecord, PutRecords or GetRecords
+	Seconds   float64 `json:"seconds"`   // wall time, calls in flight at the end included
+
+	Calls   int64 `json:"calls"`   // successful calls
+	Records int64 `json:"records"` // acknowledged by the server, or read
+	Bytes   int64 `json:"bytes"`   // payload bytes of Records
+
+	CallsPerSecond   float64 `json:"calls_per_second"`
+	RecordsPerSecond float64 `json:"records_per_second"`
+	MiBPerSecond     float64 `json:"mib_per_second"`
+
+	Latency  Latency  `json:"latency_ms"`              // per successful call
+	EndToEnd *Latency `json:"end_to_end_ms,omitempty"` // put to read, mixed mode
+	Unread   int64    `json:"unread,omitempty"`        // acknowledged, never read (mixed)
+	Failed   int64    `json:"failed_calls"`            // sum of CallErrors
+	Rejected int64    `json:"rejected_records"`        // sum of RecordErrors
+
+	CallErrors    map[string]int64  `json:"call_errors,omitempty"`    // failed calls by error code
+	RecordErrors  map[string]int64  `json:"record_errors,omitempty"`  // rejected PutRecords entries by code
+	ErrorExamples map[string]string `json:"error_examples,omitempty"` // a message per code
+}
+
+// Latency is a latency distribution in milliseconds. Percentiles come from
+// an HDR histogram and are exact to three significant digits; Max is exact.
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+const mib = 1 << 20
+
+// newPhase summarises rec, measured over elapsed.
+func newPhase(name, operation string, rec *recorder, elapsed time.Duration) Phase {
+	secs := elapsed.Seconds()
+	perSecond := func(n int64) float64 {
+		if secs <= 0 {
+			return 0
+		}
+		return float64(n) / secs
+	}
+	p := Phase{
+		Name:             name,
+		Operation:        operation,
+		Seconds:          secs,
+		Calls:            rec.calls,
+		Records:          rec.records,
+		Bytes:            rec.bytes,
+		CallsPerSecond:   perSecond(rec.calls),
+		RecordsPerSecond: perSecond(rec.records),
+		MiBPerSecond:     perSecond(rec.bytes) / mib,
+		Latency:          rec.latency.summary(),
+		CallErrors:       rec.callErrors,
+		RecordErrors:     rec.recordErrors,
+		ErrorExamples:    rec.examples,
+	}
+	for _, n := range rec.callErrors {
+		p.Failed += n
+	}
+	for _, n := range rec.recordErrors {
+		p.Rejected += n
+	}
+	return p
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report for people.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	keys := r.PartitionKeys
+	fmt.Fprintf(&b, "%s against %s, stream %s (%d shards)\n", r.Mode, r.Endpoint, r.Stream, r.Shards)
+	fmt.Fprintf(&b, "records of %d B, batch %d, %d clients, partition keys %s", r.RecordSize, r.BatchSize, r.Concurrency, keys)
+	if r.Rate > 0 {
+		fmt.Fprintf(&b, ", capped at %s records/s", formatCount(r.Rate))
+	}
+	b.WriteString("\n")
+	for _, p := range r.Phases {
+		p.writeText(&b)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (p *Phase) writeText(b *strings.Builder) {
+	fmt.Fprintf(b, "\n%s: %s for %.2fs\n", p.Name, p.Operation, p.Seconds)
+	fmt.Fprintf(b, "  records   %s (%s records/s, %.2f MiB/s)\n", formatCount(float64(p.Records)), formatCount(p.RecordsPerSecond), p.MiBPerSecond)
+	fmt.Fprintf(b, "  calls     %s (%s calls/s)\n", formatCount(float64(p.Calls)), formatCount(p.CallsPerSecond))
+	fmt.Fprintf(b, "  latency   %s\n", p.Latency)
+	if p.EndToEnd != nil {
+		fmt.Fprintf(b, "  end2end   %s\n", p.EndToEnd)
+	}
+	if p.Unread > 0 {
+		fmt.Fprintf(b, "  unread    %s acknowledged records never read\n", formatCount(float64(p.Unread)))
+	}
+	fmt.Fprintf(b, "  errors    calls %s; records %s\n", formatErrors(p.CallErrors), formatErrors(p.RecordErrors))
+	for _, code := range slices.Sorted(maps.Keys(p.ErrorExamples)) {
+		fmt.Fprintf(b, "    %s: %s\n", code, p.ErrorExamples[code])
+	}
+}
+
+// String formats l as "p50 1.23ms p90 … max …".
+func (l Latency) String() string {
+	if l.Count == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms", l.P50, l.P90, l.P99, l.Max)
+}
+
+func formatErrors(byCode map[string]int64) string {
+	if len(byCode) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(byCode))
+	for _, code := range slices.Sorted(maps.Keys(byCode)) {
+		parts = append(parts, code+"="+strconv.FormatInt(byCode[code], 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+// formatCount rounds v and groups its digits: 1234567.8 -> "1,234,568".
+func formatCount(v float64) string {
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

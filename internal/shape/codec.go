@@ -1,0 +1,135 @@
+package shape
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"mime"
+	"strings"
+)
+
+// Codec is a wire encoding of request and response bodies.
+type Codec uint8
+
+const (
+	// JSON is AWS JSON 1.1: application/x-amz-json-1.1.
+	JSON Codec = iota
+	// CBOR is AWS CBOR 1.1: application/x-amz-cbor-1.1, spoken by the AWS
+	// SDKs for Java (and so by the KCL) by default.
+	CBOR
+)
+
+// Content types of the codecs.
+const (
+	ContentTypeJSON = "application/x-amz-json-1.1"
+	ContentTypeCBOR = "application/x-amz-cbor-1.1"
+)
+
+// CodecFor returns the codec for a request's Content-Type header. Like
+// kinesalite, it accepts application/x-amz-json-1.1, application/json and
+// application/x-amz-cbor-1.1, ignoring parameters and case; it rejects
+// application/x-amz-json-1.0, which Kinesis does not speak.
+func CodecFor(contentType string) (Codec, bool) {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mediaType = strings.ToLower(strings.TrimSpace(contentType))
+	}
+	switch mediaType {
+	case ContentTypeJSON, "application/json":
+		return JSON, true
+	case ContentTypeCBOR:
+		return CBOR, true
+	}
+	return JSON, false
+}
+
+// ContentType returns the Content-Type of bodies the codec encodes.
+func (c Codec) ContentType() string {
+	if c == CBOR {
+		return ContentTypeCBOR
+	}
+	return ContentTypeJSON
+}
+
+// String returns "json" or "cbor".
+func (c Codec) String() string {
+	if c == CBOR {
+		return "cbor"
+	}
+	return "json"
+}
+
+// Decode decodes a request body into v, a pointer to a shape struct.
+// Unknown members are ignored. The body must be a single JSON object or
+// CBOR map; an empty body is malformed, as on AWS. Every failure is a
+// *SerializationError.
+func (c Codec) Decode(body []byte, v any) error {
+	if c == CBOR {
+		return decodeCBOR(body, v)
+	}
+	return decodeJSON(body, v)
+}
+
+// Encode encodes v, a pointer to a shape struct (or any map or struct of
+// the same kinds of values), as a response body.
+func (c Codec) Encode(v any) ([]byte, error) {
+	if c == CBOR {
+		return cborEnc.Marshal(v)
+	}
+	return encodeJSON(v)
+}
+
+func decodeJSON(body []byte, v any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return &SerializationError{}
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var serr *SerializationError
+	if errors.As(err, &serr) {
+		return serr
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return &SerializationError{Message: jsonTypeMessage(body, typeErr), Err: err}
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return &SerializationError{Err: err}
+	}
+	// encoding/json returns base64.CorruptInputError as is.
+	return &SerializationError{Message: "Invalid Base64 encoded blob", Err: err}
+}
+
+// jsonTypeMessage renders a type mismatch as AWS words it. For booleans it
+// looks back from the error offset to tell true from false.
+func jsonTypeMessage(body []byte, e *json.UnmarshalTypeError) string {
+	kind := valueString
+	switch {
+	case e.Value == "bool":
+		kind = valueTrue
+		if off := int(e.Offset); off <= len(body) && bytes.HasSuffix(bytes.TrimRight(body[:off], " \t\r\n,}]"), []byte("false")) {
+			kind = valueFalse
+		}
+	case strings.HasPrefix(e.Value, "number"):
+		kind = valueNumber
+	case e.Value == "array":
+		kind = valueList
+	case e.Value == "object":
+		kind = valueStruct
+	}
+	return typeMessage(kind, e.Type.String())
+}
+
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
