@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"log/slog"
 
 	"github.com/runnel-dev/runnel/internal/storage"
+	"github.com/runnel-dev/runnel/internal/storage/logstore"
 )
 
-// openDurable opens the durable engine in dir.
-func openDurable(dir string, log *slog.Logger) (storage.Engine, error) {
-	return nil, errors.New("the durable engine is not wired yet; use --in-memory")
+// openDurable opens the durable engine in dir with the given fsync policy.
+func openDurable(dir string, sync logstore.SyncPolicy, log *slog.Logger) (storage.Engine, error) {
+	return logstore.Open(dir, logstore.Options{Logger: log, Sync: sync})
 }

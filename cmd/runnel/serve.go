@@ -9,6 +9,7 @@ import (
 
 	"github.com/runnel-dev/runnel/internal/server"
 	"github.com/runnel-dev/runnel/internal/storage"
+	"github.com/runnel-dev/runnel/internal/storage/logstore"
 	"github.com/runnel-dev/runnel/internal/stream"
 )
 
@@ -21,6 +22,7 @@ func serve(ctx context.Context, args []string) int {
 		dataDir  = fs.String("data-dir", "./runnel-data", "directory of the durable storage engine")
 		inMemory = fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
 		logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
+		fsync    = fs.String("fsync", "always", "when acknowledged records reach stable storage: always (fsync before every reply, shared by concurrent writers), interval=<duration> (fsync periodically; a power loss can lose that much) or never (leave it to the OS; a power loss can lose everything since the last checkpoint)")
 	)
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM); serves HTTPS with HTTP/2 when set with --tls-key")
@@ -43,8 +45,13 @@ func serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "runnel serve: %v\n", err)
 		return 2
 	}
+	sync, err := logstore.ParseSyncPolicy(*fsync)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "runnel serve: %v\n", err)
+		return 2
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg.OpenEngine = engineOpener(*inMemory, *dataDir, cfg.Logger)
+	cfg.OpenEngine = engineOpener(*inMemory, *dataDir, sync, cfg.Logger)
 	if err := server.Run(ctx, cfg); err != nil {
 		cfg.Logger.Error("runnel serve", "err", err)
 		return 1
@@ -53,9 +60,9 @@ func serve(ctx context.Context, args []string) int {
 }
 
 // engineOpener returns how to open the storage engine the flags select.
-func engineOpener(inMemory bool, dir string, log *slog.Logger) func() (storage.Engine, error) {
+func engineOpener(inMemory bool, dir string, sync logstore.SyncPolicy, log *slog.Logger) func() (storage.Engine, error) {
 	if inMemory {
 		return nil // server.Run's default: in memory
 	}
-	return func() (storage.Engine, error) { return openDurable(dir, log) }
+	return func() (storage.Engine, error) { return openDurable(dir, sync, log) }
 }

@@ -2,13 +2,18 @@ package bench
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
 
 const testStream = "bench-test"
@@ -459,6 +464,38 @@ func BenchmarkProducerPutBatch(b *testing.B) {
 	for b.Loop() {
 		if acked := p.put(b.Context(), cfg.BatchSize); acked != cfg.BatchSize {
 			b.Fatalf("acknowledged %d of %d: %v %v", acked, cfg.BatchSize, p.rec.callErrors, p.rec.examples)
+		}
+	}
+}
+
+// BenchmarkReaderGetRecords measures the client side of one GetRecords call
+// returning 1,000 x 1 KiB, SDK and HTTP included. The server answers with a
+// canned response.
+func BenchmarkReaderGetRecords(b *testing.B) {
+	const records, size = 1000, 1024
+	data := base64.StdEncoding.EncodeToString(make([]byte, size))
+	entry := `{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898",` +
+		`"ApproximateArrivalTimestamp":1.7e9,"Data":"` + data + `","PartitionKey":"pk-1"}`
+	response := []byte(`{"Records":[` + strings.Repeat(entry+",", records-1) + entry +
+		`],"NextShardIterator":"it","MillisBehindLatest":0}`)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Write(response)
+	}))
+	defer server.Close()
+	cfg := Config{Mode: ModeGetRecords, Endpoint: server.URL, Stream: testStream}.withDefaults()
+	var total atomic.Int64
+	r := newReaders(newClient(cfg, newHTTPClient(1)), cfg, []string{"shardId-0"}, types.ShardIteratorTypeTrimHorizon, nil, &total)[0]
+	r.untilCaughtUp = false
+	b.ReportAllocs()
+	b.SetBytes(records * size)
+	for b.Loop() {
+		calls := r.rec.calls
+		// done after one call: reads exactly one response.
+		r.read(b.Context(), b.Context(), aws.String("it"), func() bool { return r.rec.calls > calls })
+		if r.rec.calls != calls+1 {
+			b.Fatalf("GetRecords failed: %v", r.rec.examples)
 		}
 	}
 }
