@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/runnel-dev/runnel/internal/apierr"
 	"github.com/runnel-dev/runnel/internal/shape"
@@ -47,12 +48,14 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeXMLError(w, http.StatusNotFound, "UnknownOperationException", "")
 		return
 	}
-	body, err := readBody(r)
+	buf, err := readBody(r)
 	if err != nil {
 		s.writeError(w, codec, err)
 		return
 	}
+	body := buf.Bytes()
 	if len(bytes.TrimSpace(body)) == 0 {
+		bodyPool.Put(buf)
 		kind := apierr.Serialization
 		if !known {
 			kind = apierr.UnknownOperation
@@ -61,6 +64,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := s.decode(codec, body, opName, known)
+	// Decoding copies what it keeps (blobs are decoded, strings are
+	// copied), so the body's buffer can serve the next request.
+	bodyPool.Put(buf)
 	if err == nil {
 		err = checkAuth(r)
 	}
@@ -83,19 +89,30 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.writeOutput(w, codec, out)
 }
 
-// readBody reads the request body up to maxBodyBytes.
-func readBody(r *http.Request) ([]byte, error) {
+// bodyPool recycles request-body buffers: a PutRecords body is up to
+// ~14 MiB, and allocating (and zeroing) one per call would dominate the
+// allocation rate of the write path.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads the request body up to maxBodyBytes into a pooled buffer.
+func readBody(r *http.Request) (*bytes.Buffer, error) {
 	if r.ContentLength > maxBodyBytes {
 		return nil, apierr.Errorf(apierr.Serialization, "Request body of %d bytes exceeds the limit of %d bytes.", r.ContentLength, maxBodyBytes)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	if err != nil {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBodyBytes+1)); err != nil {
+		bodyPool.Put(buf)
 		return nil, apierr.Errorf(apierr.Serialization, "Could not read the request body: %v", err)
 	}
-	if len(body) > maxBodyBytes {
+	if buf.Len() > maxBodyBytes {
+		bodyPool.Put(buf)
 		return nil, apierr.Errorf(apierr.Serialization, "Request body exceeds the limit of %d bytes.", maxBodyBytes)
 	}
-	return body, nil
+	return buf, nil
 }
 
 // decode parses the body into the operation's input. A body that does not
