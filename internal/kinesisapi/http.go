@@ -31,6 +31,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("x-amzn-RequestId", requestID())
 	h.Set("x-amz-id-2", extendedRequestID())
+	if r.Header.Get("Origin") != "" && cors(w, r) {
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeXMLError(w, http.StatusForbidden, "AccessDeniedException", "Unable to determine service/operation name to be authorized")
 		return
@@ -93,6 +96,29 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ~14 MiB, and allocating (and zeroing) one per call would dominate the
 // allocation rate of the write path.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// cors answers cross-origin requests as AWS does, so that the SDK for
+// JavaScript works from a browser: any origin is allowed, the SDK's
+// response headers are exposed, and a preflight OPTIONS request is answered
+// here (cors then reports true).
+func cors(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodOptions {
+		h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+		return false
+	}
+	if v := r.Header.Get("Access-Control-Request-Headers"); v != "" {
+		h.Set("Access-Control-Allow-Headers", v)
+	}
+	if v := r.Header.Get("Access-Control-Request-Method"); v != "" {
+		h.Set("Access-Control-Allow-Methods", v)
+	}
+	h.Set("Access-Control-Max-Age", "172800")
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return true
+}
 
 // readBody reads the request body up to maxBodyBytes into a pooled buffer.
 func readBody(r *http.Request) (*bytes.Buffer, error) {
