@@ -49,19 +49,16 @@ func (c *Consumer) gone(cfg *Config, now int64) bool {
 	return c.DeleteRequested != 0 && now >= c.DeleteRequested+cfg.ConsumerDelay.Milliseconds()
 }
 
-// LiveConsumers returns the stream's consumers that are not gone at now,
-// dropping the gone ones.
+// LiveConsumers returns the stream's consumers that are not gone at now.
+// It does not change the stream, so that readers sharing the registry can
+// call it; RegisterConsumer drops the gone ones.
 func (r *Registry) LiveConsumers(s *Stream, now int64) []*Consumer {
-	live := s.Consumers[:0]
+	var live []*Consumer
 	for _, c := range s.Consumers {
 		if !c.gone(&r.cfg, now) {
 			live = append(live, c)
 		}
 	}
-	for i := len(live); i < len(s.Consumers); i++ {
-		s.Consumers[i] = nil
-	}
-	s.Consumers = live
 	return live
 }
 
@@ -95,7 +92,7 @@ func (r *Registry) RegisterConsumer(s *Stream, name string, tags map[string]stri
 	if err := mergeTags(&c.Tags, tags, func() error { return tooManyTags(s.Name, r.cfg.AccountID) }); err != nil {
 		return nil, err
 	}
-	s.Consumers = append(s.Consumers, c)
+	s.Consumers = append(live, c)
 	return c, nil
 }
 

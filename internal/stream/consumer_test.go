@@ -128,12 +128,16 @@ func TestConsumerDeregister(t *testing.T) {
 	wantKind(t, err, apierr.ResourceNotFound)
 	_, _, err = r.ConsumerByARN(arn, gone)
 	wantErr(t, err, apierr.ResourceNotFound, "Consumer "+arn+" not found.")
-	if len(s.Consumers) != 0 {
-		t.Fatalf("gone consumer kept: %v", s.Consumers)
+	if live := r.LiveConsumers(s, gone); len(live) != 0 {
+		t.Fatalf("gone consumer listed: %v", live)
 	}
-	// The name is free again, with a new creation time and ARN.
+	// The name is free again, with a new creation time and ARN; the gone
+	// consumer is dropped from the stream.
 	c2, err := r.RegisterConsumer(s, "c", nil, gone+5000)
 	mustOK(t, err)
+	if len(s.Consumers) != 1 || s.Consumers[0] != c2 {
+		t.Fatalf("consumers after re-registering: %v", s.Consumers)
+	}
 	if c2.ARN(r.Config(), s) == arn {
 		t.Fatal("re-registered consumer has the old ARN")
 	}

@@ -56,8 +56,10 @@ func (r *Registry) Create(p CreateParams, now int64) (*Stream, error) {
 		// Gone but not yet swept: keep it for Sweep, which hands its shard
 		// logs to the caller for deletion.
 		r.doc.Buried = append(r.doc.Buried, old)
+		delete(r.byID, old.ID)
 	}
 	r.doc.Streams[p.Name] = s
+	r.byID[s.ID] = s
 	return s, nil
 }
 

@@ -45,6 +45,9 @@ const (
 type Registry struct {
 	cfg Config
 	doc document
+	// byID indexes doc.Streams by stream ID (shard iterators name streams
+	// by ID, so every GetRecords looks one up).
+	byID map[uint64]*Stream
 }
 
 // document is the persisted form of the registry.
@@ -73,7 +76,7 @@ const documentVersion = 1
 // New returns an empty registry. tokenKey is the secret that seals shard
 // iterators and page tokens; it is persisted with the registry.
 func New(cfg Config, tokenKey []byte) *Registry {
-	r := &Registry{cfg: withDefaults(cfg)}
+	r := &Registry{cfg: withDefaults(cfg), byID: map[uint64]*Stream{}}
 	r.doc = document{Version: documentVersion, NextStreamID: 1, TokenKey: tokenKey, Streams: map[string]*Stream{}}
 	return r
 }
@@ -90,8 +93,10 @@ func Load(cfg Config, doc []byte) (*Registry, error) {
 	if r.doc.Streams == nil {
 		r.doc.Streams = map[string]*Stream{}
 	}
+	r.byID = make(map[uint64]*Stream, len(r.doc.Streams))
 	for _, s := range r.doc.Streams {
 		s.reindex()
+		r.byID[s.ID] = s
 	}
 	return r, nil
 }
@@ -135,10 +140,8 @@ func (r *Registry) Lookup(name string, now int64) (*Stream, error) {
 
 // LookupID returns the stream with the given internal ID, or nil.
 func (r *Registry) LookupID(id uint64, now int64) *Stream {
-	for _, s := range r.doc.Streams {
-		if s.ID == id && !s.Gone(&r.cfg, now) {
-			return s
-		}
+	if s := r.byID[id]; s != nil && !s.Gone(&r.cfg, now) {
+		return s
 	}
 	return nil
 }
@@ -195,6 +198,7 @@ func (r *Registry) Sweep(now int64) []*Stream {
 		if s.Gone(&r.cfg, now) {
 			gone = append(gone, s)
 			delete(r.doc.Streams, name)
+			delete(r.byID, s.ID)
 		}
 	}
 	return gone
