@@ -1,7 +1,11 @@
 package kinesisapi
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/runnel-dev/runnel/internal/apierr"
 	"github.com/runnel-dev/runnel/internal/shape"
@@ -20,6 +24,9 @@ func (s *Service) RegisterStreamConsumer(ctx context.Context, in *shape.Register
 			return err
 		}
 		out = &shape.RegisterStreamConsumerOutput{Consumer: toConsumer(reg, st, c, now)}
+		// AWS always answers a registration with CREATING, however quickly
+		// the consumer then becomes ACTIVE.
+		out.Consumer.ConsumerStatus = str(stream.ConsumerCreating)
 		return nil
 	})
 	return out, err
@@ -93,14 +100,22 @@ func (s *Service) DeregisterStreamConsumer(ctx context.Context, in *shape.Deregi
 	return nil, err
 }
 
-// ListStreamConsumers lists a stream's consumers, a page at a time.
+// ListStreamConsumers lists a stream's consumers, a page at a time, by
+// creation time then name. A NextToken holds the creation time and name of
+// the last consumer listed, so a page resumes in place even if that
+// consumer has gone since.
 func (s *Service) ListStreamConsumers(ctx context.Context, in *shape.ListStreamConsumersInput) (*shape.ListStreamConsumersOutput, error) {
-	after := ""
+	var after *consumerCursor
 	if in.NextToken != nil {
-		var err error
-		if after, err = s.openPage("ListStreamConsumers", *in.NextToken); err != nil {
+		tok, err := s.openPage("ListStreamConsumers", *in.NextToken)
+		if err != nil {
 			return nil, err
 		}
+		cur, ok := parseConsumerCursor(tok)
+		if !ok {
+			return nil, apierr.New(apierr.InvalidArgument, "Invalid NextToken.")
+		}
+		after = &cur
 	}
 	limit := listConsumersLimit
 	if in.MaxResults != nil && int(*in.MaxResults) < limit {
@@ -112,21 +127,46 @@ func (s *Service) ListStreamConsumers(ctx context.Context, in *shape.ListStreamC
 		if err != nil {
 			return err
 		}
+		consumers := reg.LiveConsumers(st, now)
+		slices.SortStableFunc(consumers, func(a, b *stream.Consumer) int { return cursorOf(a).compare(cursorOf(b)) })
 		out = &shape.ListStreamConsumersOutput{Consumers: []shape.Consumer{}}
-		started := after == ""
-		for _, c := range reg.LiveConsumers(st, now) {
-			arn := c.ARN(reg.Config(), st)
-			if !started {
-				started = arn == after
+		var last consumerCursor
+		for _, c := range consumers {
+			if after != nil && cursorOf(c).compare(*after) <= 0 {
 				continue
 			}
 			if len(out.Consumers) == limit {
-				out.NextToken = str(s.sealer.SealPage("ListStreamConsumers", deref(out.Consumers[limit-1].ConsumerARN), now))
+				out.NextToken = str(s.sealer.SealPage("ListStreamConsumers", last.String(), now))
 				break
 			}
 			out.Consumers = append(out.Consumers, *toConsumer(reg, st, c, now))
+			last = cursorOf(c)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// consumerCursor is a position in ListStreamConsumers' order.
+type consumerCursor struct {
+	created int64
+	name    string
+}
+
+func cursorOf(c *stream.Consumer) consumerCursor { return consumerCursor{c.Created, c.Name} }
+
+func (c consumerCursor) compare(o consumerCursor) int {
+	if n := cmp.Compare(c.created, o.created); n != 0 {
+		return n
+	}
+	return strings.Compare(c.name, o.name)
+}
+
+// String encodes the cursor as "created/name" (names cannot hold a '/').
+func (c consumerCursor) String() string { return strconv.FormatInt(c.created, 10) + "/" + c.name }
+
+func parseConsumerCursor(s string) (consumerCursor, bool) {
+	created, name, ok := strings.Cut(s, "/")
+	n, err := strconv.ParseInt(created, 10, 64)
+	return consumerCursor{n, name}, ok && err == nil
 }

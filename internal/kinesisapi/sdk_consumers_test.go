@@ -2,6 +2,7 @@ package kinesisapi_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,4 +199,69 @@ func TestSDKConsumerLimits(t *testing.T) {
 	e.advance(300*time.Second + time.Millisecond)
 	_, err = e.c.ListStreamConsumers(e.ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(streamARN("many")), NextToken: first})
 	wantErr[*types.ExpiredNextTokenException](t, err, "ExpiredNextTokenException", expiredTokenMessage(e.clock.Now().Add(-300*time.Second-time.Millisecond)))
+}
+
+func TestSDKListConsumersAfterDeregister(t *testing.T) {
+	t.Parallel()
+	e := newClockEnv(t, testserver.Options{})
+	e.create("pages", 1)
+	for i := range 3 {
+		e.register("pages", fmt.Sprintf("c%d", i), nil)
+	}
+	first, err := e.c.ListStreamConsumers(e.ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(streamARN("pages")), MaxResults: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Consumers) != 1 || aws.ToString(first.Consumers[0].ConsumerName) != "c0" || first.NextToken == nil {
+		t.Fatalf("first page %+v", first)
+	}
+	// The consumer the token points after goes away between pages.
+	if _, err := e.c.DeregisterStreamConsumer(e.ctx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: first.Consumers[0].ConsumerARN}); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := e.c.ListStreamConsumers(e.ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(streamARN("pages")), NextToken: first.NextToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range rest.Consumers {
+		got = append(got, aws.ToString(c.ConsumerName))
+	}
+	if !equalStrings(got, []string{"c1", "c2"}) || rest.NextToken != nil {
+		t.Fatalf("second page %v (token %v), want [c1 c2]", got, rest.NextToken)
+	}
+}
+
+// TestSDKConcurrentReadsWithGoneConsumer runs read-only operations in
+// parallel on a stream that has a consumer past DELETING (go test -race
+// checks that reads do not write shared state).
+func TestSDKConcurrentReadsWithGoneConsumer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testserver.Options{})
+	e.create("busy", 1)
+	e.register("busy", "kept", nil)
+	gone := e.register("busy", "gone", nil)
+	if _, err := e.c.DeregisterStreamConsumer(e.ctx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: gone.ConsumerARN}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				s, err := e.c.DescribeStreamSummary(e.ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("busy")})
+				if err != nil || aws.ToInt32(s.StreamDescriptionSummary.ConsumerCount) != 1 {
+					t.Errorf("DescribeStreamSummary: %v", err)
+					return
+				}
+				l, err := e.c.ListStreamConsumers(e.ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(streamARN("busy"))})
+				if err != nil || len(l.Consumers) != 1 {
+					t.Errorf("ListStreamConsumers: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

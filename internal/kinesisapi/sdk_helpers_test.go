@@ -13,7 +13,6 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -52,34 +51,7 @@ type env struct {
 func newEnv(t *testing.T, opts testserver.Options) *env {
 	t.Helper()
 	srv := testserver.Start(t, opts)
-	return &env{t: t, ctx: context.Background(), srv: srv, c: srv.Client(plainRequestBodies), clock: opts.Clock}
-}
-
-// plainRequestBodies works around a race in aws-sdk-go-v2 (smithy-go's
-// safeWriteToReadCloser): the SDK closes a request body as soon as the
-// response headers arrive, and the closed body's WriteTo returns io.EOF.
-// net/http's writer, which may still be checking the body for bytes beyond
-// ContentLength, takes that as a write error and closes the connection
-// under the response being read ("use of closed network connection"). A
-// server that answers fast, on a loaded machine, triggers it. Hiding
-// WriterTo makes net/http read the body with Read, whose io.EOF is the
-// normal end.
-func plainRequestBodies(o *kinesis.Options) {
-	hc, ok := o.HTTPClient.(*http.Client)
-	if !ok {
-		return
-	}
-	o.HTTPClient = &http.Client{Transport: readOnlyBodies{next: hc.Transport}}
-}
-
-type readOnlyBodies struct{ next http.RoundTripper }
-
-func (rt readOnlyBodies) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		req = req.Clone(req.Context())
-		req.Body = struct{ io.ReadCloser }{req.Body}
-	}
-	return rt.next.RoundTrip(req)
+	return &env{t: t, ctx: context.Background(), srv: srv, c: srv.Client(), clock: opts.Clock}
 }
 
 // newClockEnv starts a server whose clock stands at epoch until advanced.

@@ -348,6 +348,9 @@ func TestSDKGetRecordsClosedShard(t *testing.T) {
 		parentSeqs = append(parentSeqs, aws.ToString(e.put("split", "k", []byte(d)).SequenceNumber))
 	}
 	e.advance(time.Second)
+	// A reader caught up at the tip of the open shard: after the split,
+	// its next call finds the shard closed and gets the children.
+	tip := e.get(e.iterator("split", shardID(0), types.ShardIteratorTypeLatest), 0)
 	mid := new(big.Int).Lsh(big.NewInt(1), 127)
 	_, err := e.c.SplitShard(e.ctx, &kinesis.SplitShardInput{
 		StreamName: aws.String("split"), ShardToSplit: aws.String(shardID(0)), NewStartingHashKey: aws.String(mid.String()),
@@ -357,6 +360,11 @@ func TestSDKGetRecordsClosedShard(t *testing.T) {
 	}
 	e.putTo("split", big.NewInt(7), "low child")
 	e.putTo("split", maxHashKey, "high child")
+	atTip := e.get(*tip.NextShardIterator, 0)
+	if len(atTip.Records) != 0 || atTip.NextShardIterator != nil {
+		t.Fatalf("reader at the tip: %d records, next %v after the split", len(atTip.Records), atTip.NextShardIterator)
+	}
+	checkChildren(t, atTip.ChildShards, mid)
 
 	// Read the parent two records at a time: the response that reaches the
 	// end of the closed shard has the children and no next iterator.

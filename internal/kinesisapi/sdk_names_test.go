@@ -134,7 +134,7 @@ var streamOps = []streamOp{
 // pinnedClient returns a client for e's server that sends every request
 // there, whatever the endpoint rules say.
 func (e *env) pinnedClient() *kinesis.Client {
-	return e.srv.Client(plainRequestBodies, func(o *kinesis.Options) { o.EndpointResolverV2 = fixedEndpoint{url: e.srv.URL} })
+	return e.srv.Client(func(o *kinesis.Options) { o.EndpointResolverV2 = fixedEndpoint{url: e.srv.URL} })
 }
 
 func TestSDKStreamNameOrARN(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"github.com/runnel-dev/runnel/internal/testserver"
 )
 
-// put is one record written, with where the test expects it to land.
+// putRecord is one record written, with where the test expects it to land.
 type putRecord struct {
 	pk, data string
 	shard    string
@@ -352,10 +352,9 @@ func TestSDKPartitionKeyLimits(t *testing.T) {
 		{PartitionKey: aws.String(long), Data: []byte("x")},
 	}})
 	// AWS (as captured by kinesalite) names list members
-	// 'records.2.member.partitionKey'; runnel's shape package leaves out
-	// ".member". Reported; this pins the current text.
+	// 'records.2.member.partitionKey'.
 	wantErr[*types.ValidationException](t, err, "ValidationException",
-		"1 validation error detected: Value '"+long+"' at 'records.2.partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256")
+		"1 validation error detected: Value '"+long+"' at 'records.2.member.partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256")
 }
 
 func TestSDKThrottling(t *testing.T) {

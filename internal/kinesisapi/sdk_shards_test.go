@@ -185,7 +185,7 @@ func TestSDKReshardErrors(t *testing.T) {
 	wantErr[*types.ValidationException](t, err, "ValidationException", onDemand("UpdateShardCount"))
 }
 
-// openRanges returns the open shards of a listing, in hash-key order.
+// openShards returns the open shards of a listing.
 func openShards(shards []types.Shard) []types.Shard {
 	var open []types.Shard
 	for _, sh := range shards {

@@ -222,7 +222,7 @@ func TestSDKShardLimit(t *testing.T) {
 	})
 	wantErr[*types.LimitExceededException](t, err, "LimitExceededException", shardLimitMessage(5, 5, 1))
 
-	// Merging frees a shard; a deleted stream's shards stop counting.
+	// A deleted stream's shards stop counting.
 	if _, err := e.c.DeleteStream(e.ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("b")}); err != nil {
 		t.Fatal(err)
 	}

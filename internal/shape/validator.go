@@ -44,7 +44,7 @@ type mapRule struct {
 	key, value *stringRule
 }
 
-// path locates a member for messages: "records.1.partitionKey". It is
+// path locates a member for messages: "records.1.member.partitionKey". It is
 // built on the stack as validation descends and rendered only on failure.
 type path struct {
 	parent *path
@@ -59,8 +59,10 @@ func (p *path) appendTo(b []byte) []byte {
 	}
 	b = append(b, p.name...)
 	if p.index > 0 {
+		// AWS names a list element "records.1.member".
 		b = append(b, '.')
 		b = strconv.AppendInt(b, int64(p.index), 10)
+		b = append(b, ".member"...)
 	}
 	return b
 }

@@ -7,6 +7,7 @@ package testserver
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -111,12 +112,31 @@ func (s *Server) Client(optFns ...func(*kinesis.Options)) *kinesis.Client {
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: &http.Transport{
+		HTTPClient: &http.Client{Transport: readOnlyBodies{&http.Transport{
 			TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
 			MaxIdleConnsPerHost: 64,
 			ForceAttemptHTTP2:   true,
-		}},
+		}}},
 	}, optFns...)
+}
+
+// readOnlyBodies works around a race in aws-sdk-go-v2 (smithy-go's
+// safeWriteToReadCloser): the SDK closes a request body as soon as the
+// response headers arrive, and the closed body's WriteTo returns io.EOF.
+// net/http's writer, which may still be checking the body for bytes beyond
+// ContentLength, takes that as a write error and closes the connection
+// under the response being read ("use of closed network connection"). A
+// server that answers fast, on a loaded machine, triggers it. Hiding
+// WriterTo makes net/http read the body with Read, whose io.EOF is the
+// normal end.
+type readOnlyBodies struct{ next http.RoundTripper }
+
+func (rt readOnlyBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req = req.Clone(req.Context())
+		req.Body = struct{ io.ReadCloser }{req.Body}
+	}
+	return rt.next.RoundTrip(req)
 }
 
 // Clock is a settable clock for servers under test.

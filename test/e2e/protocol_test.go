@@ -127,6 +127,11 @@ func TestProtocolErrors(t *testing.T) {
 			edits: fns(withAuth("AWS4- Signature=b, Credential=a", true)),
 			want: apiError{"IncompleteSignatureException",
 				"Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4- Signature=b, Credential=a"}},
+		{name: "auth without Signature", op: "ListStreams", body: "{}",
+			edits: fns(withAuth("AWS4-HMAC-SHA256 Credential=AKID/20260102/us-east-1/kinesis/aws4_request, SignedHeaders=host", true)),
+			want: apiError{"IncompleteSignatureException",
+				"Authorization header requires 'Signature' parameter. " +
+					"Authorization=AWS4-HMAC-SHA256 Credential=AKID/20260102/us-east-1/kinesis/aws4_request, SignedHeaders=host"}},
 		{name: "auth in header and query", op: "ListStreams", body: "{}", edits: fns(withQuery("X-Amz-Algorithm")),
 			want: apiError{"InvalidSignatureException",
 				"Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."}},

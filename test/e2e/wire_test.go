@@ -18,9 +18,6 @@ const (
 	contentCBOR = "application/x-amz-cbor-1.1"
 )
 
-// account is the account id of every test server (testserver.AccountID).
-const account = "123456789012"
-
 // fakeAuth is an Authorization header shaped like the SDKs' SigV4 headers.
 // runnel checks that a signature is present and complete, not that it is
 // right, so any well-formed value passes.
@@ -37,7 +34,6 @@ var seqPattern = regexp.MustCompile(`^[1-9][0-9]{55}$`)
 // reply is an HTTP response read in full.
 type reply struct {
 	status int
-	proto  string
 	header http.Header
 	body   []byte
 }
@@ -83,7 +79,7 @@ func do(t testing.TB, client *http.Client, req *http.Request) reply {
 	if err != nil {
 		t.Fatalf("read response: %v", err)
 	}
-	return reply{status: resp.StatusCode, proto: resp.Proto, header: resp.Header, body: body}
+	return reply{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
 // decodeBody decodes a JSON or CBOR reply body into a map.
