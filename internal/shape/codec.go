@@ -115,24 +115,9 @@ func decodeJSON(body []byte, v any) error {
 	return &SerializationError{Err: err}
 }
 
-// kindOfJSON classifies a JSON value kind as AWS's messages name it.
-func kindOfJSON(k jsontext.Kind) valueKind {
-	switch k {
-	case '"':
-		return valueString
-	case '0':
-		return valueNumber
-	case 't':
-		return valueTrue
-	case 'f':
-		return valueFalse
-	case '[':
-		return valueList
-	case '{':
-		return valueStruct
-	}
-	return valueOther
-}
+// kindOfJSON classifies a JSON value kind as AWS's messages name it. A
+// jsontext.Kind is the first byte of the value ('0' for any number).
+func kindOfJSON(k jsontext.Kind) valueKind { return jsonKind([]byte{byte(k)}) }
 
 func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer

@@ -87,7 +87,6 @@ func (d *driver) read(stdout io.Reader) {
 	for sc.Scan() {
 		var r reply
 		err := json.Unmarshal(sc.Bytes(), &r)
-		fmt.Printf("DEBUG %s %s %.120s\n", time.Now().Format("05.000"), d.name, sc.Bytes())
 		d.mu.Lock()
 		ch := d.mu.subs[r.Sub]
 		if err != nil || ch == nil {

@@ -5,12 +5,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +48,13 @@ func newFixture(t *testing.T, opts testserver.Options) *fixture {
 		opts.Clock = testserver.NewClock(time.Now().Truncate(time.Millisecond))
 	}
 	srv := testserver.Start(t, opts)
-	fx := &fixture{clock: opts.Clock, srv: srv, admin: srv.Client(), stream: "fanout"}
+	// The admin client's own transport, so that its connections close
+	// before the server shuts down: an idle HTTP/2 connection would hold
+	// the shutdown for a second.
+	transport := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16}
+	t.Cleanup(transport.CloseIdleConnections)
+	admin := srv.Client(func(o *kinesis.Options) { o.HTTPClient = &http.Client{Transport: transport} })
+	fx := &fixture{clock: opts.Clock, srv: srv, admin: admin, stream: "fanout"}
 	ctx := context.Background()
 	if _, err := fx.admin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &fx.stream, ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatalf("CreateStream: %v", err)
