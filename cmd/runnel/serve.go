@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/runnel-dev/runnel/internal/server"
 	"github.com/runnel-dev/runnel/internal/storage"
@@ -22,6 +25,7 @@ func serve(ctx context.Context, args []string) int {
 		dataDir  = fs.String("data-dir", "./runnel-data", "directory of the durable storage engine")
 		inMemory = fs.Bool("in-memory", false, "keep everything in memory (nothing survives a restart)")
 		logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
+		memLimit = fs.String("memory-limit", "", "soft limit on the server's memory, e.g. 192MiB (Go's GOMEMLIMIT); unset: no limit")
 		fsync    = fs.String("fsync", "always", "when acknowledged records reach stable storage: always (fsync before every reply, shared by concurrent writers), interval=<duration> (fsync periodically; a power loss can lose that much) or never (leave it to the OS; a power loss can lose everything since the last checkpoint)")
 	)
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address")
@@ -50,6 +54,14 @@ func serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "runnel serve: %v\n", err)
 		return 2
 	}
+	if *memLimit != "" {
+		n, err := parseBytes(*memLimit)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "runnel serve: --memory-limit: %v\n", err)
+			return 2
+		}
+		debug.SetMemoryLimit(n)
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg.OpenEngine = engineOpener(*inMemory, *dataDir, sync, cfg.Logger)
 	if err := server.Run(ctx, cfg); err != nil {
@@ -65,4 +77,22 @@ func engineOpener(inMemory bool, dir string, sync logstore.SyncPolicy, log *slog
 		return nil // server.Run's default: in memory
 	}
 	return func() (storage.Engine, error) { return openDurable(dir, sync, log) }
+}
+
+// parseBytes parses a size such as 512MiB, 2GiB or 1048576.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}, {"", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("bad size %q (want e.g. 192MiB)", s)
+			}
+			return n * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("bad size %q", s)
 }
