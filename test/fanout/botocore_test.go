@@ -41,7 +41,7 @@ func TestBotocoreHeartbeat(t *testing.T) {
 	const heartbeat = 200 * time.Millisecond
 	fx := newFixture(t, testserver.Options{Heartbeat: heartbeat})
 	client := startBotocore(t, fx.srv.URL, "")
-	fx.put(t, "", "before", 2) // not to be delivered: the subscription starts at LATEST
+	fx.put(t, "before", 2) // not to be delivered: the subscription starts at LATEST
 	s, errText := client.subscribe(t, fx.consumerARN, parentShard, position{Type: types.ShardIteratorTypeLatest})
 	if errText != "" {
 		t.Fatalf("SubscribeToShard: %s", errText)
@@ -63,7 +63,7 @@ func TestBotocoreHeartbeat(t *testing.T) {
 	}
 	s.close(t)
 
-	after := fx.put(t, "", "after", 2)
+	after := fx.put(t, "after", 2)
 	fx.clock.Advance(6 * time.Second)
 	resumed, errText := client.subscribe(t, fx.consumerARN, parentShard,
 		position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: last})

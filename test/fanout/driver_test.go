@@ -21,9 +21,10 @@ type driver struct {
 	name  string
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	// exited is closed when the program's stdout ends.
-	exited chan struct{}
-	stderr lockedBuffer
+	// stopped is closed when the program stops answering: its stdout
+	// ended or it wrote a line that breaks the protocol.
+	stopped chan struct{}
+	stderr  lockedBuffer
 
 	mu struct {
 		sync.Mutex
@@ -46,7 +47,7 @@ type reply struct {
 func startDriver(t *testing.T, name string, env []string, program string, args ...string) *driver {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &driver{name: name, cmd: exec.CommandContext(ctx, program, args...), exited: make(chan struct{})}
+	d := &driver{name: name, cmd: exec.CommandContext(ctx, program, args...), stopped: make(chan struct{})}
 	d.mu.subs = map[string]chan reply{}
 	d.cmd.Env = env
 	d.cmd.Stderr = &d.stderr
@@ -67,7 +68,7 @@ func startDriver(t *testing.T, name string, env []string, program string, args .
 		defer cancel()
 		d.stdin.Close() // the program ends its subscriptions and exits
 		select {
-		case <-d.exited:
+		case <-d.stopped:
 		case <-time.After(20 * time.Second):
 			t.Errorf("%s did not exit 20s after its input ended; killing it", name)
 			cancel()
@@ -79,9 +80,12 @@ func startDriver(t *testing.T, name string, env []string, program string, args .
 	return d
 }
 
-// read routes each reply line to its subscription until stdout ends.
+// read routes each reply line to its subscription until stdout ends or a
+// line breaks the protocol; then it discards the rest, so that the
+// program can finish writing and exit.
 func (d *driver) read(stdout io.Reader) {
-	defer close(d.exited)
+	defer io.Copy(io.Discard, stdout)
+	defer close(d.stopped)
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
@@ -156,14 +160,14 @@ type driverSubscription struct {
 func (s *driverSubscription) protocol() string { return s.proto }
 
 // wait returns the next reply, or false after timeout. When the program
-// has exited or broken the protocol, the reply is an end that says so.
+// has stopped answering, the reply is an end that says why.
 func (s *driverSubscription) wait(timeout time.Duration) (reply, bool) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case r := <-s.replies:
 		return r, true
-	case <-s.d.exited:
+	case <-s.d.stopped:
 		select {
 		case r := <-s.replies:
 			return r, true

@@ -53,7 +53,7 @@ func newFixture(t *testing.T, opts testserver.Options) *fixture {
 	// the shutdown for a second.
 	transport := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16}
 	t.Cleanup(transport.CloseIdleConnections)
-	admin := srv.Client(func(o *kinesis.Options) { o.HTTPClient = &http.Client{Transport: transport} })
+	admin := srv.Client(func(o *kinesis.Options) { o.HTTPClient = &sdkHTTPClient{transport: transport} })
 	fx := &fixture{clock: opts.Clock, srv: srv, admin: admin, stream: "fanout"}
 	ctx := context.Background()
 	if _, err := fx.admin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &fx.stream, ShardCount: aws.Int32(1)}); err != nil {
@@ -82,9 +82,9 @@ func (fx *fixture) register(t *testing.T, name string) string {
 
 // put writes n records routed by their partition keys and returns them as
 // a client should deliver them.
-func (fx *fixture) put(t *testing.T, hashKey, label string, n int) []record {
+func (fx *fixture) put(t *testing.T, label string, n int) []record {
 	t.Helper()
-	return fx.putTo(t, "", hashKey, label, n)
+	return fx.putTo(t, "", "", label, n)
 }
 
 // putTo writes n records with the explicit hash key (if not empty) and

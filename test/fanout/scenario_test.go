@@ -122,18 +122,18 @@ func runScenario(t *testing.T, fx *fixture, client consumerClient, proto string)
 		return s
 	}
 
-	backlog := fx.put(t, "", "backlog", 3)
+	backlog := fx.put(t, "backlog", 3)
 	first := sub(parentShard, position{Type: types.ShardIteratorTypeTrimHorizon})
 	expectRecords(t, first, backlog)
-	live := fx.put(t, "", "live", 3)
+	live := fx.put(t, "live", 3)
 	cont := expectRecords(t, first, live)
 	first.close(t)
 
-	unread := fx.put(t, "", "unread", 3)
+	unread := fx.put(t, "unread", 3)
 	fx.clock.Advance(6 * time.Second) // past the 5 s takeover rule
 	resumed := sub(parentShard, position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cont})
 	expectRecords(t, resumed, unread)
-	expectRecords(t, resumed, fx.put(t, "", "resumed", 2))
+	expectRecords(t, resumed, fx.put(t, "resumed", 2))
 
 	fx.split(t)
 	expectShardEnd(t, resumed, []childShard{

@@ -28,12 +28,11 @@ import (
 	"github.com/runnel-dev/runnel/internal/testserver"
 )
 
-// The stalled-reader load: stallBatches PutRecords calls of stallBatch
-// records of stallRecordBytes each (200 MiB in all).
+// The stalled-reader load: stallBatches PutRecords calls (200 MiB in all
+// without the race detector) of stallBatch records of stallRecordBytes.
 const (
 	stallRecordBytes = 256 << 10
 	stallBatch       = 16 // 4 MiB per PutRecords, under its 5 MiB limit
-	stallBatches     = 50
 	stallRecords     = stallBatch * stallBatches
 
 	// maxHeapGrowth bounds how much the process's heap may grow while
@@ -41,10 +40,10 @@ const (
 	maxHeapGrowth = 64 << 20
 	// maxPutLatency bounds one 4 MiB PutRecords; a put that waited for
 	// a stalled reader would wait forever.
-	maxPutLatency = 5 * time.Second
+	maxPutLatency = 5 * time.Second * slowdown
 	// maxDeliveryLag bounds how long after the last put the reading
 	// consumer has everything.
-	maxDeliveryLag = 5 * time.Second
+	maxDeliveryLag = 5 * time.Second * slowdown
 )
 
 // TestStalledReader subscribes two readers that stop reading right after
@@ -111,15 +110,32 @@ func heapInuse() uint64 {
 	return ms.HeapInuse
 }
 
-// stallRecord returns record i of the load: its number, then a pattern
-// that depends on it.
-func stallRecord(i int) []byte {
-	b := make([]byte, stallRecordBytes)
-	binary.BigEndian.PutUint64(b, uint64(i))
-	for j := 8; j < len(b); j++ {
-		b[j] = byte(i*7 + j)
+// stallPattern holds every byte value in order, long enough to cut any
+// record's body from it.
+var stallPattern = func() []byte {
+	b := make([]byte, stallRecordBytes+256)
+	for i := range b {
+		b[i] = byte(i)
 	}
 	return b
+}()
+
+// stallRecord returns record i of the load: its number, then a run of
+// byte values that starts at one depending on it.
+func stallRecord(i int) []byte {
+	b := make([]byte, 8, stallRecordBytes)
+	binary.BigEndian.PutUint64(b, uint64(i))
+	return append(b, stallBody(i)...)
+}
+
+func stallBody(i int) []byte {
+	off := i * 7 % 256
+	return stallPattern[off : off+stallRecordBytes-8]
+}
+
+// isStallRecord reports whether data is record i of the load.
+func isStallRecord(data []byte, i int) bool {
+	return len(data) == stallRecordBytes && binary.BigEndian.Uint64(data) == uint64(i) && bytes.Equal(data[8:], stallBody(i))
 }
 
 func putStallBatch(t *testing.T, fx *fixture, batch int) {
@@ -182,7 +198,7 @@ func (r *reader) run(es *kinesis.SubscribeToShardEventStream) {
 			return
 		}
 		for _, rec := range e.Value.Records {
-			if !bytes.Equal(rec.Data, stallRecord(next)) {
+			if !isStallRecord(rec.Data, next) {
 				r.fail(fmt.Errorf("record %d: got %d bytes starting %x, want record %d", next, len(rec.Data), rec.Data[:min(8, len(rec.Data))], next))
 				return
 			}
@@ -287,7 +303,7 @@ func (s *rawSubscription) resume(t *testing.T, n int) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		for _, r := range ev.Records {
-			if !bytes.Equal(r.Data, stallRecord(next)) {
+			if !isStallRecord(r.Data, next) {
 				t.Fatalf("%s: record %d after the stall is not the record put as %d", s.name, next, next)
 			}
 			next++
