@@ -34,7 +34,7 @@ type Aggregator struct {
 // keys. Add retains data until the next Drain; the caller must not modify
 // it before then.
 func (a *Aggregator) Add(partitionKey, explicitHashKey string, data []byte) error {
-	if _, err := HashKey(partitionKey, explicitHashKey); err != nil {
+	if _, err := checkKeys(partitionKey, explicitHashKey); err != nil {
 		return err
 	}
 	if a.pkIndex == nil {
@@ -89,7 +89,7 @@ func (a *Aggregator) Drain() (data []byte, partitionKey, explicitHashKey string,
 	copy(buf, magic[:])
 	buf, err := proto.MarshalOptions{}.MarshalAppend(buf, &a.ar)
 	if err != nil {
-		// Every field is set and every string is valid UTF-8 (HashKey
+		// Every field is set and every string is valid UTF-8 (checkKeys
 		// checked), so marshalling cannot fail.
 		panic(fmt.Sprintf("aggregation: marshal: %v", err))
 	}

@@ -22,22 +22,35 @@ const MaxPartitionKeyLength = 256
 // record by: explicitHashKey if it is not "", else the MD5 of the UTF-8
 // partition key. It checks both keys as Kinesis does.
 func HashKey(partitionKey, explicitHashKey string) ([16]byte, error) {
-	var key [16]byte
-	if n := utf8.RuneCountInString(partitionKey); n == 0 || n > MaxPartitionKeyLength || !utf8.ValidString(partitionKey) {
-		return key, fmt.Errorf("%w: got %d bytes", ErrPartitionKey, len(partitionKey))
-	}
-	if explicitHashKey == "" {
+	explicit, err := checkKeys(partitionKey, explicitHashKey)
+	switch {
+	case err != nil:
+		return [16]byte{}, err
+	case explicit == nil:
 		return md5.Sum([]byte(partitionKey)), nil
 	}
+	var key [16]byte
+	explicit.FillBytes(key[:])
+	return key, nil
+}
+
+// checkKeys checks the keys as Kinesis does and returns the explicit hash
+// key as a number, nil if there is none.
+func checkKeys(partitionKey, explicitHashKey string) (*big.Int, error) {
+	if n := utf8.RuneCountInString(partitionKey); n == 0 || n > MaxPartitionKeyLength || !utf8.ValidString(partitionKey) {
+		return nil, fmt.Errorf("%w: got %d bytes", ErrPartitionKey, len(partitionKey))
+	}
+	if explicitHashKey == "" {
+		return nil, nil
+	}
 	if !decimalHashKey(explicitHashKey) {
-		return key, fmt.Errorf("%w: %.50q", ErrExplicitHashKey, explicitHashKey)
+		return nil, fmt.Errorf("%w: %.50q", ErrExplicitHashKey, explicitHashKey)
 	}
 	k, _ := new(big.Int).SetString(explicitHashKey, 10)
 	if k.Cmp(maxHashKey) > 0 {
-		return key, fmt.Errorf("%w: %.50q", ErrExplicitHashKey, explicitHashKey)
+		return nil, fmt.Errorf("%w: %.50q", ErrExplicitHashKey, explicitHashKey)
 	}
-	k.FillBytes(key[:])
-	return key, nil
+	return k, nil
 }
 
 // decimalHashKey matches Kinesis's pattern for hash keys, 0|([1-9]\d{0,38}).
