@@ -53,6 +53,9 @@ type Server struct {
 	// URL is the endpoint, e.g. http://127.0.0.1:41234.
 	URL  string
 	Addr string
+
+	mu         sync.Mutex
+	transports []*http.Transport // of the clients made by Client; guarded by mu
 }
 
 // Start runs a server until the test ends.
@@ -91,32 +94,43 @@ func Start(t testing.TB, opts Options) *Server {
 		cancel()
 		t.Fatalf("testserver: server exited: %v", err)
 	}
+	scheme := "http://"
+	if opts.TLSCert != "" {
+		scheme = "https://"
+	}
+	s := &Server{URL: scheme + addr.String(), Addr: addr.String()}
 	t.Cleanup(func() {
+		// Idle client connections would hold up the graceful shutdown.
+		s.mu.Lock()
+		for _, tr := range s.transports {
+			tr.CloseIdleConnections()
+		}
+		s.mu.Unlock()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("testserver: shutdown: %v", err)
 		}
 	})
-	scheme := "http://"
-	if opts.TLSCert != "" {
-		scheme = "https://"
-	}
-	return &Server{URL: scheme + addr.String(), Addr: addr.String()}
+	return s
 }
 
 // Client returns an aws-sdk-go-v2 Kinesis client for the server, with
 // static credentials and retries off, so that every error reaches the test.
 func (s *Server) Client(optFns ...func(*kinesis.Options)) *kinesis.Client {
+	tr := &http.Transport{
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
+		MaxIdleConnsPerHost: 64,
+		ForceAttemptHTTP2:   true,
+	}
+	s.mu.Lock()
+	s.transports = append(s.transports, tr)
+	s.mu.Unlock()
 	return kinesis.New(kinesis.Options{
 		Region:           Region,
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: readOnlyBodies{&http.Transport{
-			TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
-			MaxIdleConnsPerHost: 64,
-			ForceAttemptHTTP2:   true,
-		}}},
+		HTTPClient:       &http.Client{Transport: readOnlyBodies{tr}},
 	}, optFns...)
 }
 
