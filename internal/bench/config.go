@@ -18,9 +18,10 @@ const (
 	ModePutRecords Mode = "put-records"
 	ModeGetRecords Mode = "get-records"
 	ModeMixed      Mode = "mixed"
+	ModeFanout     Mode = "fanout"
 )
 
-var modes = []Mode{ModePutRecord, ModePutRecords, ModeGetRecords, ModeMixed}
+var modes = []Mode{ModePutRecord, ModePutRecords, ModeGetRecords, ModeMixed, ModeFanout}
 
 // Limits of the Kinesis API that the configuration is checked against.
 const (
@@ -28,6 +29,7 @@ const (
 	maxReadLimit     = 10000   // GetRecords Limit
 	maxPartitionKeys = 1 << 20 // distinct keys we are willing to pre-generate
 	maxRecordSize    = 10 << 20
+	maxConsumers     = 20 // registered consumers per stream
 )
 
 // Config describes one run. The zero value of every field except Mode means
@@ -54,6 +56,7 @@ type Config struct {
 	// RecordSize is the payload size in bytes; default 1024.
 	RecordSize int
 	// BatchSize is the number of PutRecords entries per call; default 500.
+	// In the mixed and fanout modes, 1 means PutRecord.
 	BatchSize int
 	// Concurrency is the number of producing clients; default 4.
 	Concurrency int
@@ -73,11 +76,16 @@ type Config struct {
 	// ReadLimit is GetRecords' Limit; default 10,000.
 	ReadLimit int
 	// PollInterval is how long a reader sleeps after a GetRecords call that
-	// found it caught up, and the first backoff after an error; default 10ms.
+	// found it caught up, and the first backoff after an error (fan-out
+	// subscriptions too); default 10ms.
 	PollInterval time.Duration
+	// Consumers is the number of enhanced fan-out consumers in fanout mode,
+	// each subscribed to every shard; default 1, at most 20.
+	Consumers int
 
 	// HTTPClient overrides the shared HTTP client; nil builds one sized for
-	// Concurrency clients plus one reader per shard.
+	// Concurrency clients plus one reader per shard (per consumer and shard
+	// in fanout mode).
 	HTTPClient *http.Client
 	// Logger receives progress messages; nil discards them.
 	Logger *slog.Logger
@@ -95,6 +103,7 @@ const (
 	DefaultRecords      = 200_000
 	DefaultReadLimit    = maxReadLimit
 	DefaultPollInterval = 10 * time.Millisecond
+	DefaultConsumers    = 1
 )
 
 // errConfig marks configuration errors.
@@ -112,6 +121,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Records, DefaultRecords)
 	setDefault(&c.ReadLimit, DefaultReadLimit)
 	setDefault(&c.PollInterval, DefaultPollInterval)
+	setDefault(&c.Consumers, DefaultConsumers)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -134,8 +144,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: shards must be at least 1", errConfig)
 	case c.RecordSize < 1 || c.RecordSize > maxRecordSize:
 		return fmt.Errorf("%w: record size must be in [1, %d]", errConfig, maxRecordSize)
-	case c.Mode == ModeMixed && c.RecordSize < stampSize:
-		return fmt.Errorf("%w: mixed mode needs records of at least %d bytes", errConfig, stampSize)
+	case (c.Mode == ModeMixed || c.Mode == ModeFanout) && c.RecordSize < stampSize:
+		return fmt.Errorf("%w: %s mode needs records of at least %d bytes", errConfig, c.Mode, stampSize)
 	case c.BatchSize < 1 || c.BatchSize > maxBatchSize:
 		return fmt.Errorf("%w: batch size must be in [1, %d]", errConfig, maxBatchSize)
 	case c.Concurrency < 1:
@@ -152,6 +162,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: read limit must be in [1, %d]", errConfig, maxReadLimit)
 	case c.PollInterval < 0:
 		return fmt.Errorf("%w: poll interval must not be negative", errConfig)
+	case c.Consumers < 1 || c.Consumers > maxConsumers:
+		return fmt.Errorf("%w: consumers must be in [1, %d]", errConfig, maxConsumers)
 	}
 	return nil
 }

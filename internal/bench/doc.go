@@ -13,6 +13,9 @@
 //   - mixed: producers (PutRecords, or PutRecord when BatchSize is 1) and one
 //     polling reader per shard; each record carries its put time, and readers
 //     measure end-to-end latency from put to read.
+//   - fanout: Consumers enhanced fan-out consumers, each subscribed to every
+//     open shard, and producers as in mixed mode; each consumer measures
+//     end-to-end latency from put to delivery. See below.
 //
 // # Accounting
 //
@@ -29,10 +32,35 @@
 // all clients share one http.Client whose idle pool holds a connection per
 // client and reader.
 //
+// # Fan-out
+//
+// The consumers are registered as runnel-bench-0 .. runnel-bench-<n-1>
+// (RegisterStreamConsumer; a left-over consumer of that name is reused),
+// awaited until ACTIVE, and deregistered when the run ends. Each subscribes
+// to every open shard at LATEST, and producers start only once every
+// subscription is confirmed (its initial response arrived), so each
+// consumer is owed every record the producers got acknowledged.
+//
+// A shard reader keeps its shard read: when a subscription ends (after its
+// 5-minute lifetime, or in an error) it subscribes again after the last
+// ContinuationSequenceNumber. It calls SubscribeToShard at most once a
+// second, and after a ResourceInUseException it waits the 5 seconds after
+// which AWS lets a subscription take over another. At the end of a shard
+// it starts readers of the child shards at TRIM_HORIZON, a merged child
+// once both parents have ended.
+//
+// Accounting: a consumer counts a record of the run once; one whose
+// sequence number is not above the last it got from that shard is a
+// duplicate. Consumers stop when each has every acknowledged record, or
+// some seconds after the producers stopped; the report then gives what is
+// missing per consumer. All consumers record latency into one histogram;
+// it runs from the start of the put call to the arrival of the event, so
+// it includes the put's round trip.
+//
 // # Mixed-mode payload
 //
-// In mixed mode every record starts with a 16-byte stamp; the rest of the
-// payload is random. All integers are big-endian.
+// In the mixed and fanout modes every record starts with a 16-byte stamp;
+// the rest of the payload is random. All integers are big-endian.
 //
 //	+--------+--------+-----------------+
 //	| magic  | run id | put time        |

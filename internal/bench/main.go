@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 )
@@ -27,6 +29,10 @@ percentiles and errors by code. Modes:
   get-records   fill the stream with --records records (unless --fill=false),
                 then read them with one GetRecords reader per shard
   mixed         producers plus one reader per shard; adds end-to-end latency
+  fanout        producers plus --consumers enhanced fan-out consumers, each
+                subscribed to every shard (SubscribeToShard); reports delivery
+                throughput, end-to-end latency and delivery accounting.
+                Use --batch-size 1 (PutRecord) or small batches for latency
 
 Flags:
 `
@@ -34,7 +40,7 @@ Flags:
 // Main runs the load tool with command-line args (everything after "runnel
 // bench") and writes its report to stdout; it returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, asJSON, err := parseArgs(args, stderr)
+	cmd, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -42,10 +48,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runnel %v (see runnel bench -h)\n", err)
 		return exitUsage
 	}
+	cfg := cmd.cfg
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	if cmd.cpuProfile != "" {
+		stop, err := startCPUProfile(cmd.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "runnel %v\n", err)
+			return exitError
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintf(stderr, "runnel %v\n", err)
+			}
+		}()
+	}
 	report, err := Run(ctx, cfg)
 	if report != nil { // a run whose clean-up failed still has figures
-		if werr := writeReport(stdout, report, asJSON); werr != nil {
+		if werr := writeReport(stdout, report, cmd.asJSON); werr != nil {
 			fmt.Fprintf(stderr, "runnel bench: writing report: %v\n", werr)
 			return exitError
 		}
@@ -57,6 +76,33 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// startCPUProfile writes the tool's CPU profile to path until stop is
+// called: the client's side of a measurement.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// command is a parsed command line.
+type command struct {
+	cfg        Config
+	asJSON     bool
+	cpuProfile string // file for the tool's CPU profile, or ""
+}
+
 func writeReport(w io.Writer, report *Report, asJSON bool) error {
 	if asJSON {
 		return report.WriteJSON(w)
@@ -66,7 +112,9 @@ func writeReport(w io.Writer, report *Report, asJSON bool) error {
 
 // parseArgs parses "<mode> [flags]"; the mode may also follow the flags.
 // It prints the usage to stderr for -h and returns flag.ErrHelp.
-func parseArgs(args []string, stderr io.Writer) (cfg Config, asJSON bool, err error) {
+func parseArgs(args []string, stderr io.Writer) (command, error) {
+	var cmd command
+	cfg := &cmd.cfg
 	fs := flag.NewFlagSet("runnel bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, the usage printed below
 	fs.Usage = func() {}
@@ -77,22 +125,24 @@ func parseArgs(args []string, stderr io.Writer) (cfg Config, asJSON bool, err er
 	fs.BoolVar(&cfg.Delete, "delete", false, "delete the stream at the end")
 	fs.IntVar(&cfg.Shards, "shards", DefaultShards, "shard count for --create")
 	fs.IntVar(&cfg.RecordSize, "record-size", DefaultRecordSize, "record payload size in bytes")
-	fs.IntVar(&cfg.BatchSize, "batch-size", DefaultBatchSize, "PutRecords entries per call (mixed: 1 uses PutRecord)")
+	fs.IntVar(&cfg.BatchSize, "batch-size", DefaultBatchSize, "PutRecords entries per call (mixed, fanout: 1 uses PutRecord)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", DefaultConcurrency, "producing clients")
-	fs.DurationVar(&cfg.Duration, "duration", DefaultDuration, "how long producers run (put and mixed modes)")
+	fs.DurationVar(&cfg.Duration, "duration", DefaultDuration, "how long producers run (put, mixed and fanout modes)")
 	fs.IntVar(&cfg.Records, "records", DefaultRecords, "records to fill and read (get-records)")
 	fill := fs.Bool("fill", true, "get-records: fill the stream before reading it")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "cap on records/s over all producers (0: none)")
 	keys := fs.String("partition-keys", "random", `"random", or the number of distinct partition keys`)
 	fs.IntVar(&cfg.ReadLimit, "read-limit", DefaultReadLimit, "GetRecords Limit")
-	fs.DurationVar(&cfg.PollInterval, "poll-interval", DefaultPollInterval, "reader pause when caught up")
-	fs.BoolVar(&asJSON, "json", false, "write the report as JSON")
+	fs.DurationVar(&cfg.PollInterval, "poll-interval", DefaultPollInterval, "reader pause when caught up; first backoff after errors")
+	fs.IntVar(&cfg.Consumers, "consumers", DefaultConsumers, "fanout: registered consumers, each subscribed to every shard")
+	fs.BoolVar(&cmd.asJSON, "json", false, "write the report as JSON")
+	fs.StringVar(&cmd.cpuProfile, "cpuprofile", "", "write the tool's CPU profile to this file")
 
 	mode, rest := "", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		mode, rest = args[0], args[1:]
 	}
-	err = fs.Parse(rest)
+	err := fs.Parse(rest)
 	if err == nil && mode == "" && fs.NArg() > 0 { // the mode followed some flags
 		mode = fs.Arg(0)
 		err = fs.Parse(fs.Args()[1:])
@@ -102,20 +152,23 @@ func parseArgs(args []string, stderr io.Writer) (cfg Config, asJSON bool, err er
 		fmt.Fprint(stderr, usage)
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
-		return Config{}, false, err
+		return command{}, err
 	case err != nil:
-		return Config{}, false, fmt.Errorf("bench: %w", err)
+		return command{}, fmt.Errorf("bench: %w", err)
 	case mode == "":
-		return Config{}, false, errors.New("bench: missing mode (put-record, put-records, get-records or mixed)")
+		return command{}, errors.New("bench: missing mode (put-record, put-records, get-records, mixed or fanout)")
 	case fs.NArg() > 0:
-		return Config{}, false, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+		return command{}, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
 	}
 	cfg.Mode = Mode(mode)
 	cfg.SkipFill = !*fill
 	if cfg.PartitionKeys, err = parsePartitionKeys(*keys); err != nil {
-		return Config{}, false, err
+		return command{}, err
 	}
-	return cfg, asJSON, cfg.withDefaults().validate()
+	if err := cfg.withDefaults().validate(); err != nil {
+		return command{}, err
+	}
+	return cmd, nil
 }
 
 // parsePartitionKeys maps "random" to 0 and "N" to N >= 1.

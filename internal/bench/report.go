@@ -20,8 +20,9 @@ type Report struct {
 	RecordSize    int     `json:"record_size"`
 	BatchSize     int     `json:"batch_size"` // entries per put call: 1 for PutRecord
 	Concurrency   int     `json:"concurrency"`
-	PartitionKeys string  `json:"partition_keys"` // "random" or a count
-	Rate          float64 `json:"rate,omitempty"` // records/s cap
+	PartitionKeys string  `json:"partition_keys"`      // "random" or a count
+	Rate          float64 `json:"rate,omitempty"`      // records/s cap
+	Consumers     int     `json:"consumers,omitempty"` // fanout mode
 	Phases        []Phase `json:"phases"`
 }
 
@@ -30,12 +31,16 @@ const (
 	PhasePut  = "put"  // producers: put-record, put-records, mixed
 	PhaseFill = "fill" // get-records filling the stream
 	PhaseRead = "read" // readers: get-records, mixed
+	// PhaseDeliver is the consumers' side of fanout mode: its records and
+	// bytes are those delivered, summed over consumers; its calls are
+	// SubscribeToShard calls, their latency the time to the initial response.
+	PhaseDeliver = "deliver"
 )
 
 // Phase reports one kind of work of a run: the producers' or the readers'.
 type Phase struct {
-	Name      string  `json:"name"`      // PhasePut, PhaseFill or PhaseRead
-	Operation string  `json:"operation"` // PutRecord, PutRecords or GetRecords
+	Name      string  `json:"name"`      // PhasePut, PhaseFill, PhaseRead or PhaseDeliver
+	Operation string  `json:"operation"` // PutRecord, PutRecords, GetRecords or SubscribeToShard
 	Seconds   float64 `json:"seconds"`   // wall time, calls in flight at the end included
 
 	Calls   int64 `json:"calls"`   // successful calls
@@ -46,11 +51,12 @@ type Phase struct {
 	RecordsPerSecond float64 `json:"records_per_second"`
 	MiBPerSecond     float64 `json:"mib_per_second"`
 
-	Latency  Latency  `json:"latency_ms"`              // per successful call
-	EndToEnd *Latency `json:"end_to_end_ms,omitempty"` // put to read, mixed mode
-	Unread   int64    `json:"unread,omitempty"`        // acknowledged, never read (mixed)
-	Failed   int64    `json:"failed_calls"`            // sum of CallErrors
-	Rejected int64    `json:"rejected_records"`        // sum of RecordErrors
+	Latency  Latency   `json:"latency_ms"`              // per successful call
+	EndToEnd *Latency  `json:"end_to_end_ms,omitempty"` // put to read or delivery: mixed, fanout
+	Unread   int64     `json:"unread,omitempty"`        // acknowledged, never read (mixed)
+	Delivery *Delivery `json:"delivery,omitempty"`      // fanout accounting
+	Failed   int64     `json:"failed_calls"`            // sum of CallErrors
+	Rejected int64     `json:"rejected_records"`        // sum of RecordErrors
 
 	CallErrors    map[string]int64  `json:"call_errors,omitempty"`    // failed calls by error code
 	RecordErrors  map[string]int64  `json:"record_errors,omitempty"`  // rejected PutRecords entries by code
@@ -67,17 +73,44 @@ type Latency struct {
 	Max   float64 `json:"max"`
 }
 
+// Delivery accounts for the records of a fanout run: every record the
+// producers got acknowledged is to reach every consumer exactly once.
+// Records are told apart by their sequence numbers, which grow along a
+// shard.
+type Delivery struct {
+	Consumers int   `json:"consumers"`
+	Produced  int64 `json:"produced"`  // acknowledged to the producers
+	Expected  int64 `json:"expected"`  // Produced x Consumers
+	Delivered int64 `json:"delivered"` // distinct records received, over all consumers
+	// Missing is the shortfall: acknowledged records that some consumer
+	// never received, summed over consumers.
+	Missing int64 `json:"missing"`
+	// Duplicates are records a consumer received again (or out of order);
+	// they do not count as delivered.
+	Duplicates int64 `json:"duplicates"`
+	// Unacknowledged are records received beyond Produced: puts that failed
+	// for the producer but were stored.
+	Unacknowledged int64              `json:"unacknowledged,omitempty"`
+	PerConsumer    []ConsumerDelivery `json:"per_consumer"`
+}
+
+// ConsumerDelivery is one consumer's share of a Delivery.
+type ConsumerDelivery struct {
+	Name             string  `json:"name"`
+	Delivered        int64   `json:"delivered"`
+	RecordsPerSecond float64 `json:"records_per_second"`
+	Missing          int64   `json:"missing"`
+	Duplicates       int64   `json:"duplicates"`
+	Unacknowledged   int64   `json:"unacknowledged,omitempty"`
+	Shards           int     `json:"shards"`        // shards read, children included
+	Subscriptions    int64   `json:"subscriptions"` // successful SubscribeToShard calls
+}
+
 const mib = 1 << 20
 
 // newPhase summarises rec, measured over elapsed.
 func newPhase(name, operation string, rec *recorder, elapsed time.Duration) Phase {
 	secs := elapsed.Seconds()
-	perSecond := func(n int64) float64 {
-		if secs <= 0 {
-			return 0
-		}
-		return float64(n) / secs
-	}
 	p := Phase{
 		Name:             name,
 		Operation:        operation,
@@ -85,9 +118,9 @@ func newPhase(name, operation string, rec *recorder, elapsed time.Duration) Phas
 		Calls:            rec.calls,
 		Records:          rec.records,
 		Bytes:            rec.bytes,
-		CallsPerSecond:   perSecond(rec.calls),
-		RecordsPerSecond: perSecond(rec.records),
-		MiBPerSecond:     perSecond(rec.bytes) / mib,
+		CallsPerSecond:   perSecond(rec.calls, secs),
+		RecordsPerSecond: perSecond(rec.records, secs),
+		MiBPerSecond:     perSecond(rec.bytes, secs) / mib,
 		Latency:          rec.latency.summary(),
 		CallErrors:       rec.callErrors,
 		RecordErrors:     rec.recordErrors,
@@ -118,6 +151,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Rate > 0 {
 		fmt.Fprintf(&b, ", capped at %s records/s", formatCount(r.Rate))
 	}
+	if r.Consumers > 0 {
+		fmt.Fprintf(&b, ", %d consumers", r.Consumers)
+	}
 	b.WriteString("\n")
 	for _, p := range r.Phases {
 		p.writeText(&b)
@@ -137,9 +173,27 @@ func (p *Phase) writeText(b *strings.Builder) {
 	if p.Unread > 0 {
 		fmt.Fprintf(b, "  unread    %s acknowledged records never read\n", formatCount(float64(p.Unread)))
 	}
+	if p.Delivery != nil {
+		p.Delivery.writeText(b)
+	}
 	fmt.Fprintf(b, "  errors    calls %s; records %s\n", formatErrors(p.CallErrors), formatErrors(p.RecordErrors))
 	for _, code := range slices.Sorted(maps.Keys(p.ErrorExamples)) {
 		fmt.Fprintf(b, "    %s: %s\n", code, p.ErrorExamples[code])
+	}
+}
+
+func (d *Delivery) writeText(b *strings.Builder) {
+	fmt.Fprintf(b, "  delivery  produced %s x %d consumers = %s expected; delivered %s; missing %s; duplicates %s",
+		formatCount(float64(d.Produced)), d.Consumers, formatCount(float64(d.Expected)),
+		formatCount(float64(d.Delivered)), formatCount(float64(d.Missing)), formatCount(float64(d.Duplicates)))
+	if d.Unacknowledged > 0 {
+		fmt.Fprintf(b, "; %s beyond the acknowledged", formatCount(float64(d.Unacknowledged)))
+	}
+	b.WriteString("\n")
+	for _, c := range d.PerConsumer {
+		fmt.Fprintf(b, "  consumer  %s: %s records (%s records/s), missing %s, duplicates %s; %d shards, %d subscriptions\n",
+			c.Name, formatCount(float64(c.Delivered)), formatCount(c.RecordsPerSecond),
+			formatCount(float64(c.Missing)), formatCount(float64(c.Duplicates)), c.Shards, c.Subscriptions)
 	}
 }
 

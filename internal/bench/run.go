@@ -21,18 +21,21 @@ const drainTimeout = 5 * time.Second
 // Run runs the workload cfg describes and reports what the endpoint
 // sustained. Failed calls are part of the report, not errors; Run fails when
 // the configuration is invalid, when the stream cannot be prepared or read,
-// when a fill stalls, or when ctx is canceled, and then returns no report.
-// When only deleting the stream fails, Run returns the report and the error.
+// when a fill stalls, when a fan-out subscription cannot be kept, or when ctx
+// is canceled, and then returns no report. When only cleaning up fails
+// (deregistering consumers, deleting the stream), Run returns the report and
+// the error.
 func Run(ctx context.Context, cfg Config) (report *Report, err error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	control := newClient(cfg, httpClientFor(cfg, 1))
-	shards, err := prepareStream(ctx, control, cfg)
+	stream, err := prepareStream(ctx, control, cfg)
 	if err != nil {
 		return nil, err
 	}
+	shards := stream.shardIDs()
 	if cfg.Delete {
 		defer func() {
 			// Clean up even when the run was canceled.
@@ -42,7 +45,11 @@ func Run(ctx context.Context, cfg Config) (report *Report, err error) {
 			err = errors.Join(err, deleteStream(ctx, control, cfg.Stream))
 		}()
 	}
-	data := newClient(cfg, httpClientFor(cfg, cfg.Concurrency+len(shards)))
+	readers := len(shards)
+	if cfg.Mode == ModeFanout {
+		readers *= cfg.Consumers // a subscription holds its connection
+	}
+	data := newClient(cfg, httpClientFor(cfg, cfg.Concurrency+readers))
 	report = newReport(cfg, len(shards))
 	var phases []Phase
 	switch cfg.Mode {
@@ -52,12 +59,15 @@ func Run(ctx context.Context, cfg Config) (report *Report, err error) {
 		phases, err = runGet(ctx, cfg, data, shards)
 	case ModeMixed:
 		phases, err = runMixed(ctx, cfg, data, shards)
+	case ModeFanout:
+		report.Shards = len(stream.openShardIDs())
+		phases, err = runFanout(ctx, cfg, data, stream)
 	}
-	if err != nil {
+	if phases == nil { // the run failed; with phases, only its clean-up did
 		return nil, err
 	}
 	report.Phases = phases
-	return report, nil
+	return report, err
 }
 
 func httpClientFor(cfg Config, conns int) *http.Client {
@@ -80,6 +90,10 @@ func newReport(cfg Config, shards int) *Report {
 	if _, single := putOperation(cfg); single {
 		batch = 1
 	}
+	consumers := 0
+	if cfg.Mode == ModeFanout {
+		consumers = cfg.Consumers
+	}
 	return &Report{
 		Mode:          cfg.Mode,
 		Endpoint:      endpoint,
@@ -90,13 +104,15 @@ func newReport(cfg Config, shards int) *Report {
 		Concurrency:   cfg.Concurrency,
 		PartitionKeys: keys,
 		Rate:          cfg.Rate,
+		Consumers:     consumers,
 	}
 }
 
 // putOperation returns the producers' operation: PutRecord in put-record
-// mode and for mixed mode with batches of one.
+// mode and for the mixed and fanout modes with batches of one.
 func putOperation(cfg Config) (name string, single bool) {
-	if cfg.Mode == ModePutRecord || (cfg.Mode == ModeMixed && cfg.BatchSize == 1) {
+	stamped := cfg.Mode == ModeMixed || cfg.Mode == ModeFanout
+	if cfg.Mode == ModePutRecord || (stamped && cfg.BatchSize == 1) {
 		return "PutRecord", true
 	}
 	return "PutRecords", false

@@ -17,9 +17,36 @@ const (
 	streamWait         = 2 * time.Minute
 )
 
+// streamInfo is what a run needs to know about its stream.
+type streamInfo struct {
+	arn    string
+	shards []types.Shard // all of them, closed ones too
+}
+
+// shardIDs returns the IDs of all the stream's shards.
+func (s *streamInfo) shardIDs() []string {
+	ids := make([]string, len(s.shards))
+	for i := range s.shards {
+		ids[i] = aws.ToString(s.shards[i].ShardId)
+	}
+	return ids
+}
+
+// openShardIDs returns the IDs of the shards that take new records: those
+// without an ending sequence number.
+func (s *streamInfo) openShardIDs() []string {
+	var ids []string
+	for i := range s.shards {
+		if r := s.shards[i].SequenceNumberRange; r == nil || r.EndingSequenceNumber == nil {
+			ids = append(ids, aws.ToString(s.shards[i].ShardId))
+		}
+	}
+	return ids
+}
+
 // prepareStream makes sure the stream exists and is ACTIVE, creating it if
-// cfg.Create allows, and returns the IDs of all its shards.
-func prepareStream(ctx context.Context, client *kinesis.Client, cfg Config) ([]string, error) {
+// cfg.Create allows, and describes it.
+func prepareStream(ctx context.Context, client *kinesis.Client, cfg Config) (*streamInfo, error) {
 	name := aws.String(cfg.Stream)
 	_, err := client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: name})
 	var notFound *types.ResourceNotFoundException
@@ -32,10 +59,15 @@ func prepareStream(ctx context.Context, client *kinesis.Client, cfg Config) ([]s
 	case err != nil:
 		return nil, fmt.Errorf("bench: describe stream %s: %w", cfg.Stream, err)
 	}
-	if err := waitForStatus(ctx, client, cfg.Stream, types.StreamStatusActive); err != nil {
+	summary, err := waitForStatus(ctx, client, cfg.Stream, types.StreamStatusActive)
+	if err != nil {
 		return nil, err
 	}
-	return listShards(ctx, client, cfg.Stream)
+	shards, err := listShards(ctx, client, cfg.Stream)
+	if err != nil {
+		return nil, err
+	}
+	return &streamInfo{arn: aws.ToString(summary.StreamARN), shards: shards}, nil
 }
 
 func createStream(ctx context.Context, client *kinesis.Client, cfg Config) error {
@@ -50,20 +82,24 @@ func createStream(ctx context.Context, client *kinesis.Client, cfg Config) error
 	return nil
 }
 
-// waitForStatus polls until the stream has the wanted status.
-func waitForStatus(ctx context.Context, client *kinesis.Client, stream string, want types.StreamStatus) error {
-	return poll(ctx, func() (bool, error) {
+// waitForStatus polls until the stream has the wanted status and returns
+// its description.
+func waitForStatus(ctx context.Context, client *kinesis.Client, stream string, want types.StreamStatus) (*types.StreamDescriptionSummary, error) {
+	var summary *types.StreamDescriptionSummary
+	err := poll(ctx, "stream "+stream, func() (bool, error) {
 		out, err := client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
 		if err != nil {
 			return false, fmt.Errorf("bench: describe stream %s: %w", stream, err)
 		}
-		return out.StreamDescriptionSummary.StreamStatus == want, nil
+		summary = out.StreamDescriptionSummary
+		return summary.StreamStatus == want, nil
 	})
+	return summary, err
 }
 
 // waitForDeletion polls until the stream is gone.
 func waitForDeletion(ctx context.Context, client *kinesis.Client, stream string) error {
-	return poll(ctx, func() (bool, error) {
+	return poll(ctx, "deletion of stream "+stream, func() (bool, error) {
 		_, err := client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
 		var notFound *types.ResourceNotFoundException
 		if errors.As(err, &notFound) {
@@ -76,8 +112,9 @@ func waitForDeletion(ctx context.Context, client *kinesis.Client, stream string)
 	})
 }
 
-// poll calls done until it reports true or fails, for at most streamWait.
-func poll(ctx context.Context, done func() (bool, error)) error {
+// poll calls done until it reports true or fails, for at most streamWait;
+// what names the wait in the error.
+func poll(ctx context.Context, what string, done func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, streamWait)
 	defer cancel()
 	ticker := time.NewTicker(statusPollInterval)
@@ -89,26 +126,24 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("bench: waiting for stream: %w", ctx.Err())
+			return fmt.Errorf("bench: waiting for %s: %w", what, ctx.Err())
 		case <-ticker.C:
 		}
 	}
 }
 
-// listShards returns the IDs of all the stream's shards, closed ones too.
-func listShards(ctx context.Context, client *kinesis.Client, stream string) ([]string, error) {
-	var ids []string
+// listShards returns all the stream's shards, closed ones too.
+func listShards(ctx context.Context, client *kinesis.Client, stream string) ([]types.Shard, error) {
+	var shards []types.Shard
 	in := &kinesis.ListShardsInput{StreamName: aws.String(stream)}
 	for {
 		out, err := client.ListShards(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("bench: list shards of %s: %w", stream, err)
 		}
-		for _, shard := range out.Shards {
-			ids = append(ids, aws.ToString(shard.ShardId))
-		}
+		shards = append(shards, out.Shards...)
 		if out.NextToken == nil {
-			return ids, nil
+			return shards, nil
 		}
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}

@@ -29,7 +29,14 @@ type shardRef struct {
 	shard      stream.Shard
 	trimAt     int64 // records that arrived before this have expired
 	children   []shape.ChildShard
+
+	// retention and expiredBefore give the trim horizon at other times
+	// (see horizon), for long-lived readers.
+	retention, expiredBefore int64
 }
+
+// horizon returns the trim horizon at time now, as Stream.TrimHorizon.
+func (r *shardRef) horizon(now int64) int64 { return max(now-r.retention, r.expiredBefore) }
 
 // readableShard resolves a shard for reading and copies its metadata. As
 // AWS does, it names a well-formed id in its canonical form ("shardId-7"
@@ -54,6 +61,9 @@ func shardRefOf(st *stream.Stream, sh *stream.Shard, now int64) shardRef {
 		id:         storage.ShardID{Stream: st.ID, Index: sh.Index},
 		shard:      *sh,
 		trimAt:     st.TrimHorizon(now),
+
+		retention:     st.Retention().Milliseconds(),
+		expiredBefore: st.ExpiredBefore,
 	}
 	for _, c := range sh.Children {
 		if child := st.Shard(c); child != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/runnel-dev/runnel/internal/apierr"
@@ -60,6 +61,10 @@ type Service struct {
 	subs      subscriptions // live SubscribeToShard streams
 	lifetime  time.Duration
 	heartbeat time.Duration
+
+	// generation counts registry changes, so that long-lived readers
+	// (fan-out) re-read metadata only when it may have changed.
+	generation atomic.Uint64
 
 	mu struct {
 		sync.RWMutex
@@ -162,6 +167,7 @@ func (s *Service) mutate(ctx context.Context, fn func(reg *stream.Registry, now 
 	if err == nil {
 		err = s.saveLocked(ctx, s.mu.reg)
 	}
+	s.generation.Add(1)
 	if err != nil && !isAPIError(err) {
 		s.rollbackLocked()
 	}

@@ -36,6 +36,7 @@ type subscriber struct {
 	s    *Service
 	sub  *subscription
 	ref  shardRef
+	gen  uint64 // the registry generation ref was read at
 	pos  uint64
 	out  *eventstream.Writer
 	pace *throttle.Pacer // nil without throughput limits
@@ -143,8 +144,14 @@ func (sb *subscriber) run(ctx context.Context) {
 // whether it sent records and whether the shard has been read to its end.
 func (sb *subscriber) step(ctx context.Context, force bool) (sent, done bool, err error) {
 	s := sb.s
-	if err := sb.refresh(); err != nil {
-		return false, false, err
+	// Re-read the shard's metadata only when the registry has changed
+	// since the last look: resharding closes shards, and deregistration
+	// and deletion end subscriptions.
+	if gen := s.generation.Load(); gen != sb.gen {
+		if err := sb.refresh(); err != nil {
+			return false, false, err
+		}
+		sb.gen = gen
 	}
 	recs, err := s.engine.Read(ctx, sb.ref.id, sb.pos, storage.ReadOptions{MaxRecords: eventRecordLimit, MaxBytes: eventRecordBytes})
 	if err != nil {
@@ -155,12 +162,13 @@ func (sb *subscriber) step(ctx context.Context, force bool) (sent, done bool, er
 		return false, false, err
 	}
 	now := s.nowMS()
+	trimAt := sb.ref.horizon(now)
 	ev := shape.SubscribeToShardEvent{Records: make([]shape.Record, 0, len(recs))}
 	next, bytes := max(sb.pos, info.First), 0
 	for i := range recs {
 		r := &recs[i]
 		next = r.Index + 1
-		if r.Arrival < sb.ref.trimAt {
+		if r.Arrival < trimAt {
 			continue
 		}
 		bytes += r.Size()
