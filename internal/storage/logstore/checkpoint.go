@@ -153,10 +153,11 @@ func decodeCheckpoint(b []byte) (*checkpoint, error) {
 	return cp, d.err
 }
 
-// snapshot captures the state to checkpoint and the paths to sync first.
-// Only the flusher may call it (or Open and Close while it is stopped).
-func (e *Engine) snapshot() (*checkpoint, map[string]bool) {
-	cp := &checkpoint{walSeq: e.wal.seq, walOffset: e.wal.offset, nextLSN: e.wal.nextLSN}
+// snapshot captures the published state to checkpoint, which is the state
+// as of log position p, and the paths to sync first. Only the flusher may
+// call it (or Open and Close while it is stopped).
+func (e *Engine) snapshot(p logPos) (*checkpoint, map[string]bool) {
+	cp := &checkpoint{walSeq: p.seq, walOffset: p.offset, nextLSN: p.lsn}
 	e.mu.RLock()
 	for _, s := range e.shards {
 		v := s.view.Load()
@@ -190,7 +191,7 @@ func (e *Engine) maybeCheckpoint() {
 	if (e.wal.written < e.opts.CheckpointBytes && !retry) || e.ckpt.running.Load() {
 		return
 	}
-	cp, dirty := e.snapshot()
+	cp, dirty := e.snapshot(e.pipe.published) // later groups in the pipeline are not published yet
 	e.ckpt.running.Store(true)
 	e.worker.do(func() {
 		defer e.ckpt.running.Store(false)
@@ -207,9 +208,9 @@ func (e *Engine) maybeCheckpoint() {
 }
 
 // checkpointNow writes a checkpoint of the current state. The flusher and
-// the worker must be stopped.
+// the worker must be stopped, so every group written is published.
 func (e *Engine) checkpointNow() error {
-	cp, dirty := e.snapshot()
+	cp, dirty := e.snapshot(e.wal.pos())
 	return e.writeCheckpoint(cp, dirty)
 }
 

@@ -11,12 +11,16 @@ import (
 
 // group is one commit of the flusher: the requests whose effects share a
 // write-ahead log write and sync. Changes to shards are made on private
-// copies of their views and published only once the log write succeeded.
+// copies of their views and published only once the log write, and with
+// SyncAlways its sync, succeeded.
 type group struct {
 	wal    []byte     // the entries to append to the write-ahead log
-	reqs   []*request // staged requests, acknowledged after the commit
+	reqs   []*request // all its requests, answered after the commit, in order
+	errs   []error    // the outcome of staging each request
 	shards []*pendingShard
 	byID   map[storage.ShardID]*pendingShard // latest incarnation per shard
+	start  int64                             // offset of its log entries in the current log file
+	end    logPos                            // the log's end after them
 }
 
 // pendingShard is a shard changed by the group.
@@ -31,7 +35,8 @@ type pendingShard struct {
 func newGroup() *group { return &group{byID: make(map[storage.ShardID]*pendingShard)} }
 
 // lookup returns the group's pending state of id, or nil if id has no
-// live log.
+// live log. A shard the group has not touched yet starts from its state
+// after the groups still in the pipeline, or else from its published view.
 func (e *Engine) lookup(g *group, id storage.ShardID) *pendingShard {
 	if ps, ok := g.byID[id]; ok {
 		if ps.deleted {
@@ -39,13 +44,21 @@ func (e *Engine) lookup(g *group, id storage.ShardID) *pendingShard {
 		}
 		return ps
 	}
-	e.mu.RLock()
-	s := e.shards[id]
-	e.mu.RUnlock()
-	if s == nil {
-		return nil
+	var ps *pendingShard
+	if tip, ok := e.pipe.tip[id]; ok {
+		if tip.deleted {
+			return nil
+		}
+		ps = &pendingShard{s: tip.s, v: tip.v.clone()}
+	} else {
+		e.mu.RLock()
+		s := e.shards[id]
+		e.mu.RUnlock()
+		if s == nil {
+			return nil
+		}
+		ps = &pendingShard{s: s, v: s.view.Load().clone()}
 	}
-	ps := &pendingShard{s: s, v: s.view.Load().clone()}
 	g.byID[id] = ps
 	g.shards = append(g.shards, ps)
 	return ps

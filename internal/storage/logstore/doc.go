@@ -14,14 +14,25 @@
 // the segment files through the page cache, which the kernel and the next
 // checkpoint write back in large sequential runs.
 //
+// Group commit is pipelined, as in Pebble's LogWriter: the fdatasync runs
+// on a second goroutine, and while it is in flight the flusher stages the
+// requests queued meanwhile on top of the unpublished state of the groups
+// before them, writes them to the segment files and the log, and waits.
+// When the sync returns, the next one starts at once, covering every group
+// written since, and the synced groups are published and acknowledged, in
+// log order. So a request arriving during a sync waits for that sync and
+// one more, not for a whole write and sync after it. The log moves to a
+// new file only with no sync in flight and nothing left to sync.
+//
 // The alternative, per-shard segment files synced directly, writes once but
 // needs one fsync per shard touched by a group, which does not scale to
 // thousands of active shards.
 //
 // A checkpoint, every Options.CheckpointBytes of log, syncs the segment and
-// index files written since the previous one, records every shard's state
-// (its segments, sizes, next index) as of a log position in the CHECKPOINT
-// file, and deletes the log files before that position. Recovery loads the
+// index files written since the previous one, records every shard's
+// published state (its segments, sizes, next index) as of the log position
+// where the last published group ends, in the CHECKPOINT file, and
+// deletes the log files before that position. Recovery loads the
 // checkpoint, cuts each shard's active segment back to its checkpointed
 // size, replays the log from the checkpoint's position, cutting a torn or
 // damaged tail (logged), and writes a new checkpoint. Segment data written
@@ -37,13 +48,15 @@
 // bounded by Options.MaxOpenFiles.
 //
 // Errors: a failed segment write fails the requests of that shard; a failed
-// log write or sync fails the whole group. Nothing is published for a
-// failed request and no state advances, so the next request writes over
-// the same offsets: the engine recovers by itself when the fault (a full
-// disk, say) goes away. Indexes given to failed records are given again
-// only once the log no longer holds them: stale log entries beyond the end
-// have lower LSNs than the entries written over them, and replay stops at
-// the first entry whose LSN goes backwards.
+// log write fails the whole group; a failed sync fails the groups it
+// covers and every group written behind them, which were staged on their
+// state, and the log's end goes back to where the first of them began.
+// Nothing is published for a failed request and no state advances, so the
+// next request writes over the same offsets: the engine recovers by itself
+// when the fault (a full disk, say) goes away. Indexes given to failed
+// records are given again only once the log no longer holds them: stale
+// log entries beyond the end have lower LSNs than the entries written over
+// them, and replay stops at the first entry whose LSN goes backwards.
 //
 // Trim deletes whole segments whose last arrival is older than the cutoff
 // (logged first, so that a crash cannot undo it); when every record is
@@ -51,8 +64,10 @@
 // deletion, then removes the shard's directory in the background.
 //
 // Lock order: Engine.mu, then fileCache.mu or indexCache.mu. The flusher
-// owns the log, the dirty-path set and all changes to shards; readers take
-// no lock on a shard: they load its immutable view atomically.
+// owns the log, the pipeline, the dirty-path set and all changes to
+// shards; the syncer goroutine only syncs the log file it is handed.
+// Readers take no lock on a shard: they load its immutable view
+// atomically.
 //
 // # Files
 //

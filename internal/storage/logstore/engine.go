@@ -41,6 +41,7 @@ type Engine struct {
 	// Owned by the flusher goroutine (by Open before it starts and by Close
 	// after it stops).
 	wal    wal
+	pipe   pipeline
 	walBuf []byte          // the log entries of a group, kept for the next
 	dirty  map[string]bool // paths written since the last checkpoint began; true for directories
 
@@ -72,6 +73,7 @@ func Open(dir string, opts Options) (*Engine, error) {
 		shards:      make(map[storage.ShardID]*shard),
 		dirty:       make(map[string]bool),
 		wal:         wal{fs: opts.FS, dir: filepath.Join(dir, walDir), segmentBytes: opts.WALSegmentBytes},
+		pipe:        pipeline{tip: make(map[storage.ShardID]*pendingShard)},
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, fmt.Errorf("logstore: open: %w", err)
@@ -115,9 +117,12 @@ func (e *Engine) makeDirs() error {
 // flushLoop is the flusher: the one goroutine that writes the log and
 // changes shards. It commits whatever requests are queued as one group, so
 // that concurrent Appends to any number of shards share one log write and
-// one sync.
+// one sync, and it writes the next group while the last one syncs. It
+// returns once the queue is closed and the pipeline empty.
 func (e *Engine) flushLoop() {
 	defer close(e.flusherDone)
+	e.pipe.syncer = startSyncer()
+	defer e.pipe.syncer.stop()
 	var tick <-chan time.Time
 	if e.opts.Sync.Mode == SyncInterval {
 		t := time.NewTicker(e.opts.Sync.Interval)
@@ -126,6 +131,16 @@ func (e *Engine) flushLoop() {
 	}
 	lastSync := time.Now()
 	for {
+		var synced <-chan error
+		if len(e.pipe.syncing) > 0 {
+			synced = e.pipe.syncer.done
+		}
+		select { // a finished sync first: it acknowledges a group and starts the next sync
+		case err := <-synced:
+			e.synced(err)
+			continue
+		default:
+		}
 		reqs, closed := e.queue.take()
 		if len(reqs) > 0 {
 			e.commit(reqs)
@@ -134,10 +149,12 @@ func (e *Engine) flushLoop() {
 			}
 			continue
 		}
-		if closed {
+		if closed && !e.pipe.busy() {
 			return
 		}
 		select {
+		case err := <-synced:
+			e.synced(err)
 		case <-e.queue.signal:
 		case <-tick:
 			e.syncInterval(&lastSync)
@@ -150,56 +167,6 @@ func (e *Engine) syncInterval(last *time.Time) {
 	*last = time.Now()
 	if err := e.wal.sync(); err != nil {
 		e.log.Error("logstore: periodic sync of the write-ahead log", "err", err)
-	}
-}
-
-// commit stages reqs, writes their log entries, then publishes and
-// acknowledges them. A log write or sync error fails the whole group and
-// leaves no trace in the published state.
-func (e *Engine) commit(reqs []*request) {
-	g := newGroup()
-	size := 0
-	for _, r := range reqs {
-		size += walHeaderSize + len(r.frames)
-	}
-	if cap(e.walBuf) < size {
-		e.walBuf = make([]byte, 0, size)
-	}
-	g.wal = e.walBuf[:0]
-	defer func() {
-		if cap(g.wal) <= maxWALBuffer {
-			e.walBuf = g.wal[:0] // reused by the next commit
-		} else {
-			e.walBuf = nil
-		}
-	}()
-	for _, r := range reqs {
-		lsn := e.wal.nextLSN
-		e.wal.nextLSN++
-		staged, err := e.stage(g, r, lsn, false)
-		switch {
-		case err != nil:
-			r.done <- err
-		case !staged:
-			r.done <- nil
-		default:
-			g.reqs = append(g.reqs, r)
-		}
-	}
-	if len(g.reqs) == 0 {
-		return
-	}
-	if err := e.wal.write(g.wal, e.opts.Sync.Mode == SyncAlways); err != nil {
-		err = fmt.Errorf("logstore: write-ahead log: %w", err)
-		for _, r := range g.reqs {
-			r.done <- err
-		}
-		return
-	}
-	e.publish(g)
-	e.maybeCheckpoint()
-	for _, r := range g.reqs {
-		r.done <- nil
 	}
 }
 

@@ -68,34 +68,40 @@ func (w *wal) create(seq uint64) error {
 	return nil
 }
 
-// write appends b, one or more whole entries, and syncs if sync is set. On
-// error nothing is considered written: the next write starts at the same
-// offset, over whatever part of b reached the file. Stale entries beyond
-// the end of the log stop replay because their LSNs are lower.
-func (w *wal) write(b []byte, sync bool) error {
-	if w.offset >= w.segmentBytes {
+// full reports whether the next write starts a new file.
+func (w *wal) full() bool { return w.offset >= w.segmentBytes }
+
+// write appends b, one or more whole entries, without syncing, and returns
+// the offset in the current file where b starts. On error nothing is
+// considered written: the next write starts at the same offset, over
+// whatever part of b reached the file. Stale entries beyond the end of the
+// log stop replay because their LSNs are lower.
+func (w *wal) write(b []byte) (int64, error) {
+	if w.full() {
 		if err := w.sync(); err != nil {
-			return err
+			return 0, err
 		}
 		if err := w.create(w.seq + 1); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	if _, err := w.f.WriteAt(b, w.offset); err != nil {
-		return err
+	start := w.offset
+	if _, err := w.f.WriteAt(b, start); err != nil {
+		return 0, err
 	}
-	if sync {
-		if err := w.f.Sync(); err != nil {
-			return err
-		}
-	}
-	w.unsynced = !sync
+	w.unsynced = true
 	w.offset += int64(len(b))
 	w.written += int64(len(b))
-	return nil
+	return start, nil
 }
 
-// sync flushes writes acknowledged without a sync.
+// rewind makes the current file end at offset again, after a failed sync:
+// what was written after it is no longer considered written.
+func (w *wal) rewind(offset int64) {
+	w.offset = offset
+}
+
+// sync flushes the writes not yet synced.
 func (w *wal) sync() error {
 	if !w.unsynced {
 		return nil
