@@ -315,3 +315,84 @@ func TestSubscribeToShardRequiresActiveConsumer(t *testing.T) {
 		}
 	}
 }
+
+func TestSubscribeToShardLargeRecords(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	c := srv.Client()
+	ctx := context.Background()
+	_, consumer := foSetup(t, c, "fo7", 1)
+	sum, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("fo7")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateMaxRecordSize(ctx, &kinesis.UpdateMaxRecordSizeInput{
+		StreamARN: sum.StreamDescriptionSummary.StreamARN, MaxRecordSizeInKiB: aws.Int32(10240),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A 10 MiB record (data plus key), then a small one: the big one must
+	// travel alone in an event the SDK accepts (payloads up to 16 MiB).
+	big := make([]byte, 10<<20-2)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	for _, d := range [][]byte{big, []byte("small")} {
+		if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("fo7"), PartitionKey: aws.String("pk"), Data: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es := subscribe(t, c, consumer, "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon})
+	var got [][]byte
+	for len(got) < 2 {
+		ev, ok := foNext(t, es, 10*time.Second)
+		if !ok {
+			t.Fatalf("stream ended after %d records: %v", len(got), es.Err())
+		}
+		for _, r := range ev.Records {
+			got = append(got, r.Data)
+		}
+	}
+	if len(got) != 2 || string(got[1]) != "small" || len(got[0]) != len(big) || string(got[0]) != string(big) {
+		t.Fatalf("received %d records; the 10 MiB one intact: %v", len(got), len(got) > 0 && string(got[0]) == string(big))
+	}
+}
+
+func TestSubscribeToShardThroughputLimit(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{Throttle: true})
+	c := srv.Client()
+	ctx := context.Background()
+	_, consumer := foSetup(t, c, "fo8", 1)
+	// About 6 MiB in the shard, written within its 1 MiB/s write limit:
+	// throttled puts are retried.
+	const n, size = 6, 1000 << 10
+	for i := 0; i < n; {
+		_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("fo8"), PartitionKey: aws.String("pk"), Data: make([]byte, size)})
+		var pt *types.ProvisionedThroughputExceededException
+		switch {
+		case errors.As(err, &pt):
+			time.Sleep(100 * time.Millisecond)
+		case err != nil:
+			t.Fatal(err)
+		default:
+			i++
+		}
+	}
+	// Reading it back through one subscription is paced at 2 MiB/s: the
+	// first event goes at once, the rest of the ~5.9 MiB takes about 2 s
+	// more.
+	start := time.Now()
+	es := subscribe(t, c, consumer, "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon})
+	got := 0
+	for got < n {
+		ev, ok := foNext(t, es, 10*time.Second)
+		if !ok {
+			t.Fatalf("stream ended after %d records: %v", got, es.Err())
+		}
+		got += len(ev.Records)
+	}
+	if el := time.Since(start); el < 1500*time.Millisecond {
+		t.Fatalf("%d MiB delivered in %v: faster than 2 MiB/s", n*size>>20, el)
+	}
+}
