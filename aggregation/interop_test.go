@@ -3,19 +3,17 @@ package aggregation_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/runnel-dev/runnel/aggregation"
+	"github.com/runnel-dev/runnel/internal/npmtest"
 )
 
 // The interoperability tests run aws-kinesis-agg, AWS's aggregation library
@@ -163,74 +161,8 @@ func runNode(t *testing.T, mode string, in, out any) {
 	}
 }
 
-// npmInstall is the one installation per test process.
-var npmInstall struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
 // nodeModules returns a directory whose node_modules holds exactly what
 // testdata/node/package-lock.json locks.
 func nodeModules(t *testing.T) string {
-	t.Helper()
-	npmInstall.once.Do(func() { npmInstall.dir, npmInstall.err = installNodeModules() })
-	if npmInstall.err != nil {
-		t.Fatalf("install aws-kinesis-agg: %v", npmInstall.err)
-	}
-	return npmInstall.dir
-}
-
-// installNodeModules runs `npm ci` in a directory of the user's cache named
-// for the lock file's content, unless an earlier run did. Concurrent test
-// processes install into directories of their own; the first to finish
-// publishes its directory by rename.
-func installNodeModules() (string, error) {
-	src := filepath.Join("testdata", "node")
-	manifest, err := os.ReadFile(filepath.Join(src, "package.json"))
-	if err != nil {
-		return "", err
-	}
-	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(append(append(manifest, 0), lock...))
-	root, err := os.UserCacheDir()
-	if err != nil {
-		root = os.TempDir()
-	}
-	root = filepath.Join(root, "runnel", "aggregation-node")
-	dir := filepath.Join(root, hex.EncodeToString(sum[:8]))
-	// npm writes node_modules/.package-lock.json last, once all is in place.
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(root, "install-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp) // a no-op once renamed
-	for name, content := range map[string][]byte{"package.json": manifest, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), content, 0o644); err != nil {
-			return "", err
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	npm := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	npm.Dir = tmp
-	if out, err := npm.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm ci: %w\n%s", err, out)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); statErr == nil {
-			return dir, nil // another process installed the same lock file first
-		}
-		return "", err
-	}
-	return dir, nil
+	return npmtest.Modules(t, filepath.Join("testdata", "node"), "aggregation-node")
 }

@@ -1,16 +1,12 @@
 package fanout
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/runnel-dev/runnel/internal/npmtest"
 
 	"github.com/runnel-dev/runnel/internal/testserver"
 )
@@ -72,76 +68,8 @@ func startJS(t *testing.T, modules, endpoint, handler, caFile string) *driver {
 	return startDriver(t, "subscribe.mjs", env, node, filepath.Join(dir, "subscribe.mjs"), endpoint, handler)
 }
 
-// jsInstall is the one installation of testdata/js's dependencies per test
-// process.
-var jsInstall struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// jsModules returns a directory whose node_modules holds exactly what
-// testdata/js/package-lock.json locks, installing it with `npm ci` on
-// first use. Installations live in the user's cache directory, one per
-// lock file content, so a clean clone installs once and a changed lock
-// file installs afresh; concurrent test processes each install into a
-// directory of their own and the first to finish publishes it by rename.
+// jsModules returns a directory whose node_modules holds the JavaScript SDK
+// testdata/js locks.
 func jsModules(t *testing.T) string {
-	t.Helper()
-	jsInstall.once.Do(func() { jsInstall.dir, jsInstall.err = installJS() })
-	if jsInstall.err != nil {
-		t.Fatalf("install the JavaScript SDK: %v", jsInstall.err)
-	}
-	return jsInstall.dir
-}
-
-func installJS() (string, error) {
-	src := filepath.Join("testdata", "js")
-	manifest, err := os.ReadFile(filepath.Join(src, "package.json"))
-	if err != nil {
-		return "", err
-	}
-	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(append(append(manifest, 0), lock...))
-	root, err := os.UserCacheDir()
-	if err != nil {
-		root = os.TempDir()
-	}
-	root = filepath.Join(root, "runnel", "fanout-js")
-	dir := filepath.Join(root, hex.EncodeToString(sum[:8]))
-	// npm writes node_modules/.package-lock.json last, once all is in place.
-	installed := filepath.Join(dir, "node_modules", ".package-lock.json")
-	if _, err := os.Stat(installed); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(root, "install-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp) // a no-op once renamed
-	for name, content := range map[string][]byte{"package.json": manifest, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), content, 0o644); err != nil {
-			return "", err
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	npm := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	npm.Dir = tmp
-	if out, err := npm.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm ci: %w\n%s", err, out)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(installed); statErr == nil {
-			return dir, nil // another process installed the same lock file first
-		}
-		return "", err
-	}
-	return dir, nil
+	return npmtest.Modules(t, filepath.Join("testdata", "js"), "fanout-js")
 }
