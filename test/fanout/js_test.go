@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/runnel-dev/runnel/internal/npmtest"
-
 	"github.com/runnel-dev/runnel/internal/testserver"
 )
 
