@@ -113,3 +113,68 @@ func (ss *subscriptions) cancelConsumer(consumerARN string, cause error) {
 		}
 	}
 }
+
+// recordsCache keeps, per shard, the JSON of the last Records array a
+// subscription sent, so that the subscribers of a shard, which an append
+// wakes together and which then read the same records, encode them once
+// instead of once each. It holds at most one event's records for each shard
+// that has a subscription.
+type recordsCache struct {
+	mu     sync.Mutex
+	shards map[storage.ShardID]*encodedRecords // guarded by mu
+}
+
+// encodedRecords is the JSON array of the records with indexes
+// [first, next) of a shard. A record's encoding never changes, so the range
+// identifies the bytes.
+type encodedRecords struct {
+	subscribers int // subscriptions reading the shard
+	first, next uint64
+	json        []byte
+}
+
+// acquire registers a subscription to a shard; release undoes it and drops
+// the shard's entry with its last subscription.
+func (c *recordsCache) acquire(id storage.ShardID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shards == nil {
+		c.shards = map[storage.ShardID]*encodedRecords{}
+	}
+	e := c.shards[id]
+	if e == nil {
+		e = &encodedRecords{}
+		c.shards[id] = e
+	}
+	e.subscribers++
+}
+
+func (c *recordsCache) release(id storage.ShardID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.shards[id]; e != nil {
+		if e.subscribers--; e.subscribers == 0 {
+			delete(c.shards, id)
+		}
+	}
+}
+
+// get returns the cached encoding of [first, next) of a shard, or nil.
+func (c *recordsCache) get(id storage.ShardID, first, next uint64) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.shards[id]; e != nil && e.json != nil && e.first == first && e.next == next {
+		return e.json
+	}
+	return nil
+}
+
+// put remembers the encoding of [first, next) of a shard, replacing the
+// shard's previous one.
+func (c *recordsCache) put(id storage.ShardID, first, next uint64, json []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.shards[id]; e != nil {
+		e.first, e.next, e.json = first, next, json
+	}
+}

@@ -59,6 +59,7 @@ type Service struct {
 
 	hub       hub           // wakes fan-out readers on append
 	subs      subscriptions // live SubscribeToShard streams
+	encoded   recordsCache  // fan-out events' records, encoded once per shard
 	lifetime  time.Duration
 	heartbeat time.Duration
 

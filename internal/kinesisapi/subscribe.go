@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/runnel-dev/runnel/internal/apierr"
@@ -67,6 +68,8 @@ func (s *Service) serveSubscribeToShard(w http.ResponseWriter, r *http.Request, 
 	if err := sb.out.InitialResponse(); err != nil {
 		return
 	}
+	s.encoded.acquire(ref.id)
+	defer s.encoded.release(ref.id)
 	sb.run(ctx)
 }
 
@@ -162,50 +165,122 @@ func (sb *subscriber) step(ctx context.Context, force bool) (sent, done bool, er
 		return false, false, err
 	}
 	now := s.nowMS()
-	trimAt := sb.ref.horizon(now)
-	ev := shape.SubscribeToShardEvent{Records: make([]shape.Record, 0, len(recs))}
-	next, bytes := max(sb.pos, info.First), 0
-	for i := range recs {
-		r := &recs[i]
-		next = r.Index + 1
-		if r.Arrival < trimAt {
-			continue
-		}
-		bytes += r.Size()
-		ev.Records = append(ev.Records, toRecord(&sb.ref.shard, r))
+	next, first := max(sb.pos, info.First), uint64(0)
+	kept := recs
+	if len(recs) > 0 {
+		next = recs[len(recs)-1].Index + 1
+		kept = unexpired(recs, sb.ref.horizon(now))
+	}
+	if len(kept) > 0 {
+		first = kept[0].Index
 	}
 	done = !sb.ref.shard.Open() && next >= info.Next
 	if len(recs) == 0 && !force && !done {
 		return false, false, nil
 	}
-	behind := int64(0)
+	ev := event{behind: 0}
 	if next < info.Next && len(recs) > 0 {
-		behind = max(0, now-recs[len(recs)-1].Arrival)
+		ev.behind = max(0, now-recs[len(recs)-1].Arrival)
 	}
-	ev.MillisBehindLatest = &behind
 	if done {
-		ev.ChildShards = sb.ref.children
-		if ev.ChildShards == nil {
-			ev.ChildShards = []shape.ChildShard{}
+		ev.children = sb.ref.children
+		if ev.children == nil {
+			ev.children = []shape.ChildShard{}
 		}
 	} else {
-		ev.ContinuationSequenceNumber = str(positionSequenceNumber(&sb.ref.shard, next, now))
+		ev.continuation = positionSequenceNumber(&sb.ref.shard, next, now)
 	}
-	if err := sb.send(ctx, &ev, bytes); err != nil {
+	if ev.records, err = sb.encodeRecords(kept, first, next); err != nil {
+		return false, false, err
+	}
+	if err := sb.send(ctx, &ev, recordBytes(kept)); err != nil {
 		return false, false, err
 	}
 	sb.pos = next
 	return len(recs) > 0, done, nil
 }
 
+// unexpired returns the records of recs (in arrival order) that arrived at
+// or after the trim horizon.
+func unexpired(recs []storage.Record, horizon int64) []storage.Record {
+	i := 0
+	for i < len(recs) && recs[i].Arrival < horizon {
+		i++
+	}
+	return recs[i:]
+}
+
+func recordBytes(recs []storage.Record) int {
+	n := 0
+	for i := range recs {
+		n += recs[i].Size()
+	}
+	return n
+}
+
+// encodeRecords returns the JSON array of recs, the records [first, next)
+// of the shard, from the shard's cache when another subscriber has just
+// encoded the same ones.
+func (sb *subscriber) encodeRecords(recs []storage.Record, first, next uint64) ([]byte, error) {
+	if len(recs) == 0 {
+		return []byte("[]"), nil
+	}
+	cache := &sb.s.encoded
+	if b := cache.get(sb.ref.id, first, next); b != nil {
+		return b, nil
+	}
+	out := make([]shape.Record, len(recs))
+	for i := range recs {
+		out[i] = toRecord(&sb.ref.shard, &recs[i])
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	cache.put(sb.ref.id, first, next, b)
+	return b, nil
+}
+
+// event is a SubscribeToShardEvent whose records are already encoded.
+type event struct {
+	records      []byte // JSON array
+	continuation string // "" at the end of a closed shard
+	behind       int64
+	children     []shape.ChildShard // at the end of a closed shard
+}
+
+// appendJSON appends the event's JSON payload to b: the members of
+// shape.SubscribeToShardEvent, with ContinuationSequenceNumber absent at a
+// shard's end.
+func (ev *event) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"Records":`...)
+	b = append(b, ev.records...)
+	if ev.continuation != "" {
+		b = append(b, `,"ContinuationSequenceNumber":"`...)
+		b = append(b, ev.continuation...) // digits only
+		b = append(b, '"')
+	}
+	b = append(b, `,"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, ev.behind, 10)
+	if ev.children != nil {
+		children, err := json.Marshal(ev.children)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"ChildShards":`...)
+		b = append(b, children...)
+	}
+	return append(b, '}'), nil
+}
+
 // send writes one event, pacing it under the fan-out throughput limit.
-func (sb *subscriber) send(ctx context.Context, ev *shape.SubscribeToShardEvent, bytes int) error {
+func (sb *subscriber) send(ctx context.Context, ev *event, bytes int) error {
 	if sb.pace != nil {
 		if err := sb.pace.Wait(ctx, bytes); err != nil {
 			return err
 		}
 	}
-	payload, err := json.Marshal(ev)
+	payload, err := ev.appendJSON(make([]byte, 0, len(ev.records)+256))
 	if err != nil {
 		return err
 	}
