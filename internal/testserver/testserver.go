@@ -117,17 +117,31 @@ func Start(t testing.TB, opts Options) *Server {
 // Client returns an aws-sdk-go-v2 Kinesis client for the server, with
 // static credentials and retries off, so that every error reaches the test.
 func (s *Server) Client(optFns ...func(*kinesis.Options)) *kinesis.Client {
-	tr := &http.Transport{
+	tr := newTransport()
+	s.mu.Lock()
+	s.transports = append(s.transports, tr)
+	s.mu.Unlock()
+	return newClient(s.URL, tr, optFns...)
+}
+
+// NewClient returns a client like Server.Client for any endpoint, such as a
+// runnel process a test started itself.
+func NewClient(endpoint string, optFns ...func(*kinesis.Options)) *kinesis.Client {
+	return newClient(endpoint, newTransport(), optFns...)
+}
+
+func newTransport() *http.Transport {
+	return &http.Transport{
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
 		MaxIdleConnsPerHost: 64,
 		ForceAttemptHTTP2:   true,
 	}
-	s.mu.Lock()
-	s.transports = append(s.transports, tr)
-	s.mu.Unlock()
+}
+
+func newClient(endpoint string, tr *http.Transport, optFns ...func(*kinesis.Options)) *kinesis.Client {
 	return kinesis.New(kinesis.Options{
 		Region:           Region,
-		BaseEndpoint:     aws.String(s.URL),
+		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		RetryMaxAttempts: 1,
 		HTTPClient:       &http.Client{Transport: readOnlyBodies{tr}},

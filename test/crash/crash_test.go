@@ -20,9 +20,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/runnel-dev/runnel/internal/testserver"
 )
 
 var runnelBin string
@@ -90,13 +91,10 @@ func start(t *testing.T, dataDir string, extra ...string) *server {
 	return s
 }
 
+// client returns an aws-sdk-go-v2 client for the server, with retries off
+// and testserver's workaround for the SDK's request-body race.
 func (s *server) client() *kinesis.Client {
-	return kinesis.New(kinesis.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String("http://" + s.addr),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
-	})
+	return testserver.NewClient("http://" + s.addr)
 }
 
 func (s *server) kill(t *testing.T) {
