@@ -3,6 +3,7 @@ package kinesisapi
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -295,8 +296,8 @@ func writeXMLError(w http.ResponseWriter, status int, typ, msg string) {
 // requestID returns a random UUID (version 4) for x-amzn-RequestId.
 func requestID() string {
 	var b [16]byte
-	binaryPutUint64(b[:8], rand.Uint64())
-	binaryPutUint64(b[8:], rand.Uint64())
+	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
+	binary.BigEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	const hex = "0123456789abcdef"
@@ -315,13 +316,7 @@ func requestID() string {
 func extendedRequestID() string {
 	var b [72]byte
 	for i := 0; i < len(b); i += 8 {
-		binaryPutUint64(b[i:], rand.Uint64())
+		binary.BigEndian.PutUint64(b[i:], rand.Uint64())
 	}
 	return base64.StdEncoding.EncodeToString(b[:])
-}
-
-func binaryPutUint64(b []byte, v uint64) {
-	for i := 0; i < 8; i++ {
-		b[i] = byte(v >> (56 - 8*i))
-	}
 }

@@ -234,43 +234,85 @@ func (s *Service) iteratorShard(it token.Iterator, now int64) (shardRef, error) 
 	return ref, err
 }
 
-// readFrom reads up to limit records at pos and builds the response.
-func (s *Service) readFrom(ctx context.Context, ref shardRef, pos uint64, limit int, now int64) (*shape.GetRecordsOutput, error) {
-	recs, err := s.engine.Read(ctx, ref.id, pos, storage.ReadOptions{MaxRecords: limit, MaxBytes: maxGetRecordsBytes})
+// batch is what one read of a shard found at a position; GetRecords and
+// fan-out events are built from it.
+type batch struct {
+	read   int              // records read, expired ones included
+	kept   []storage.Record // the unexpired ones, in order
+	next   uint64           // the position after the records read
+	behind int64            // MillisBehindLatest
+	end    bool             // a closed shard, read to its end
+}
+
+// readBatch reads records of ref's shard at pos within opts. Records that
+// arrived before horizon have expired and are skipped, even if the engine
+// has not trimmed them yet.
+func (s *Service) readBatch(ctx context.Context, ref *shardRef, pos uint64, opts storage.ReadOptions, horizon, now int64) (batch, error) {
+	recs, err := s.engine.Read(ctx, ref.id, pos, opts)
 	if err != nil {
-		return nil, err
+		return batch{}, err
 	}
 	info, err := s.engine.Info(ctx, ref.id)
 	if err != nil {
+		return batch{}, err
+	}
+	b := batch{read: len(recs), kept: recs, next: max(pos, info.First)}
+	if len(recs) > 0 {
+		last := &recs[len(recs)-1]
+		b.next = last.Index + 1
+		b.kept = unexpired(recs, horizon)
+		if b.next < info.Next {
+			b.behind = max(0, now-last.Arrival)
+		}
+	}
+	b.end = !ref.shard.Open() && b.next >= info.Next
+	return b, nil
+}
+
+// unexpired returns the records of recs (in arrival order) that arrived at
+// or after the trim horizon.
+func unexpired(recs []storage.Record, horizon int64) []storage.Record {
+	i := 0
+	for i < len(recs) && recs[i].Arrival < horizon {
+		i++
+	}
+	return recs[i:]
+}
+
+func recordBytes(recs []storage.Record) int {
+	n := 0
+	for i := range recs {
+		n += recs[i].Size()
+	}
+	return n
+}
+
+// childShards returns ref's children for a shard-end reply: never nil.
+func (r *shardRef) childShards() []shape.ChildShard {
+	if r.children == nil {
+		return []shape.ChildShard{}
+	}
+	return r.children
+}
+
+// readFrom reads up to limit records at pos and builds the response.
+func (s *Service) readFrom(ctx context.Context, ref shardRef, pos uint64, limit int, now int64) (*shape.GetRecordsOutput, error) {
+	b, err := s.readBatch(ctx, &ref, pos, storage.ReadOptions{MaxRecords: limit, MaxBytes: maxGetRecordsBytes}, ref.trimAt, now)
+	if err != nil {
 		return nil, err
 	}
-	out := &shape.GetRecordsOutput{Records: make([]shape.Record, 0, len(recs))}
-	next, bytes := max(pos, info.First), 0
-	for i := range recs {
-		r := &recs[i]
-		next = r.Index + 1
-		if r.Arrival < ref.trimAt {
-			continue // expired, not yet trimmed from disk
-		}
-		bytes += r.Size()
-		out.Records = append(out.Records, toRecord(&ref.shard, r))
-	}
 	if s.limits != nil {
-		s.limits.ChargeRead(ref.id, bytes, s.now())
+		s.limits.ChargeRead(ref.id, recordBytes(b.kept), s.now())
 	}
-	behind := int64(0)
-	if next < info.Next && len(recs) > 0 {
-		behind = max(0, now-recs[len(recs)-1].Arrival)
+	out := &shape.GetRecordsOutput{Records: make([]shape.Record, len(b.kept)), MillisBehindLatest: &b.behind}
+	for i := range b.kept {
+		out.Records[i] = toRecord(&ref.shard, &b.kept[i])
 	}
-	out.MillisBehindLatest = &behind
-	if !ref.shard.Open() && next >= info.Next {
-		out.ChildShards = ref.children
-		if out.ChildShards == nil {
-			out.ChildShards = []shape.ChildShard{}
-		}
+	if b.end {
+		out.ChildShards = ref.childShards()
 		return out, nil
 	}
-	it := s.sealer.SealIterator(token.Iterator{StreamID: ref.id.Stream, ShardIndex: ref.id.Index, Position: next, IssuedAt: now})
+	it := s.sealer.SealIterator(token.Iterator{StreamID: ref.id.Stream, ShardIndex: ref.id.Index, Position: b.next, IssuedAt: now})
 	out.NextShardIterator = &it
 	return out, nil
 }

@@ -156,75 +156,39 @@ func (sb *subscriber) step(ctx context.Context, force bool) (sent, done bool, er
 		}
 		sb.gen = gen
 	}
-	recs, err := s.engine.Read(ctx, sb.ref.id, sb.pos, storage.ReadOptions{MaxRecords: eventRecordLimit, MaxBytes: eventRecordBytes})
-	if err != nil {
-		return false, false, err
-	}
-	info, err := s.engine.Info(ctx, sb.ref.id)
-	if err != nil {
-		return false, false, err
-	}
 	now := s.nowMS()
-	next, first := max(sb.pos, info.First), uint64(0)
-	kept := recs
-	if len(recs) > 0 {
-		next = recs[len(recs)-1].Index + 1
-		kept = unexpired(recs, sb.ref.horizon(now))
+	b, err := s.readBatch(ctx, &sb.ref, sb.pos, storage.ReadOptions{MaxRecords: eventRecordLimit, MaxBytes: eventRecordBytes},
+		sb.ref.horizon(now), now)
+	if err != nil {
+		return false, false, err
 	}
-	if len(kept) > 0 {
-		first = kept[0].Index
-	}
-	done = !sb.ref.shard.Open() && next >= info.Next
-	if len(recs) == 0 && !force && !done {
+	if b.read == 0 && !force && !b.end {
 		return false, false, nil
 	}
-	ev := event{behind: 0}
-	if next < info.Next && len(recs) > 0 {
-		ev.behind = max(0, now-recs[len(recs)-1].Arrival)
-	}
-	if done {
-		ev.children = sb.ref.children
-		if ev.children == nil {
-			ev.children = []shape.ChildShard{}
-		}
+	ev := event{behind: b.behind}
+	if b.end {
+		ev.children = sb.ref.childShards()
 	} else {
-		ev.continuation = positionSequenceNumber(&sb.ref.shard, next, now)
+		ev.continuation = positionSequenceNumber(&sb.ref.shard, b.next, now)
 	}
-	if ev.records, err = sb.encodeRecords(kept, first, next); err != nil {
+	if ev.records, err = sb.encodeRecords(b.kept, b.next); err != nil {
 		return false, false, err
 	}
-	if err := sb.send(ctx, &ev, recordBytes(kept)); err != nil {
+	if err := sb.send(ctx, &ev, recordBytes(b.kept)); err != nil {
 		return false, false, err
 	}
-	sb.pos = next
-	return len(recs) > 0, done, nil
+	sb.pos = b.next
+	return b.read > 0, b.end, nil
 }
 
-// unexpired returns the records of recs (in arrival order) that arrived at
-// or after the trim horizon.
-func unexpired(recs []storage.Record, horizon int64) []storage.Record {
-	i := 0
-	for i < len(recs) && recs[i].Arrival < horizon {
-		i++
-	}
-	return recs[i:]
-}
-
-func recordBytes(recs []storage.Record) int {
-	n := 0
-	for i := range recs {
-		n += recs[i].Size()
-	}
-	return n
-}
-
-// encodeRecords returns the JSON array of recs, the records [first, next)
-// of the shard, from the shard's cache when another subscriber has just
+// encodeRecords returns the JSON array of recs, the records up to next of
+// the shard, from the shard's cache when another subscriber has just
 // encoded the same ones.
-func (sb *subscriber) encodeRecords(recs []storage.Record, first, next uint64) ([]byte, error) {
+func (sb *subscriber) encodeRecords(recs []storage.Record, next uint64) ([]byte, error) {
 	if len(recs) == 0 {
 		return []byte("[]"), nil
 	}
+	first := recs[0].Index
 	cache := &sb.s.encoded
 	if b := cache.get(sb.ref.id, first, next); b != nil {
 		return b, nil
