@@ -14,7 +14,7 @@ import (
 // (through boto3), which speaks HTTP/1.1 over http:// and https://.
 func TestBotocore(t *testing.T) {
 	t.Parallel()
-	certs := newTLSFiles(t)
+	certs := testserver.SelfSignedCert(t)
 	for _, tt := range []struct {
 		name string
 		tls  bool
@@ -23,10 +23,10 @@ func TestBotocore(t *testing.T) {
 			t.Parallel()
 			opts := testserver.Options{Heartbeat: scenarioHeartbeat}
 			if tt.tls {
-				opts.TLSCert, opts.TLSKey = certs.cert, certs.key
+				opts.TLSCert, opts.TLSKey = certs.CertFile, certs.KeyFile
 			}
 			fx := newFixture(t, opts)
-			runScenario(t, fx, startBotocore(t, fx.srv.URL, certs.cert), "http/1.1")
+			runScenario(t, fx, startBotocore(t, fx.srv.URL, certs.CertFile), "http/1.1")
 		})
 	}
 }

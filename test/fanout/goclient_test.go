@@ -22,7 +22,7 @@ import (
 // with prior knowledge on the plain port.
 func TestGoSDK(t *testing.T) {
 	t.Parallel()
-	certs := newTLSFiles(t)
+	certs := testserver.SelfSignedCert(t)
 	var h2c http.Protocols
 	h2c.SetUnencryptedHTTP2(true)
 	tests := []struct {
@@ -32,7 +32,7 @@ func TestGoSDK(t *testing.T) {
 		proto     string
 	}{
 		{"http1.1", false, &http.Transport{}, "http/1.1"},
-		{"h2-tls", true, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: certs.pool}, ForceAttemptHTTP2: true}, "h2"},
+		{"h2-tls", true, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: certs.Roots}, ForceAttemptHTTP2: true}, "h2"},
 		{"h2c", false, &http.Transport{Protocols: &h2c}, "h2c"},
 	}
 	for _, tt := range tests {
@@ -40,7 +40,7 @@ func TestGoSDK(t *testing.T) {
 			t.Parallel()
 			opts := testserver.Options{Heartbeat: scenarioHeartbeat}
 			if tt.tls {
-				opts.TLSCert, opts.TLSKey = certs.cert, certs.key
+				opts.TLSCert, opts.TLSKey = certs.CertFile, certs.KeyFile
 			}
 			fx := newFixture(t, opts)
 			t.Cleanup(tt.transport.CloseIdleConnections)

@@ -18,7 +18,7 @@ import (
 func TestJavaScriptSDK(t *testing.T) {
 	t.Parallel()
 	modules := jsModules(t)
-	certs := newTLSFiles(t)
+	certs := testserver.SelfSignedCert(t)
 	tests := []struct {
 		name, handler string
 		tls           bool
@@ -33,10 +33,10 @@ func TestJavaScriptSDK(t *testing.T) {
 			t.Parallel()
 			opts := testserver.Options{Heartbeat: scenarioHeartbeat}
 			if tt.tls {
-				opts.TLSCert, opts.TLSKey = certs.cert, certs.key
+				opts.TLSCert, opts.TLSKey = certs.CertFile, certs.KeyFile
 			}
 			fx := newFixture(t, opts)
-			d := startJS(t, modules, fx.srv.URL, tt.handler, certs.cert)
+			d := startJS(t, modules, fx.srv.URL, tt.handler, certs.CertFile)
 			runScenario(t, fx, d, tt.proto)
 		})
 	}
