@@ -1,27 +1,25 @@
 // Package dynalitetest runs dynalite, a DynamoDB-compatible server from
 // npm, for tests of code that uses DynamoDB. The package.json and lock
 // file are in consumer/testdata/dynalite; the first test to need the
-// server installs it there with `npm ci`.
+// server installs them with `npm ci` into the user's cache (npmtest).
 package dynalitetest
 
 import (
 	"bufio"
-	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/runnel-dev/runnel/internal/npmtest"
 )
 
 // dir holds dynalite's package.json, lock file and the script that runs
@@ -36,9 +34,9 @@ func dir() string {
 // client for it.
 func Start(t testing.TB) *dynamodb.Client {
 	t.Helper()
-	installDynalite(t)
-	cmd := exec.Command("node", "serve.js")
-	cmd.Dir = dir()
+	modules := npmtest.Modules(t, dir(), "dynalite")
+	cmd := exec.Command("node", filepath.Join(dir(), "serve.js"))
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(modules, "node_modules"))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -81,44 +79,4 @@ func Start(t testing.TB) *dynamodb.Client {
 		BaseEndpoint: aws.String("http://127.0.0.1:" + p),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 	})
-}
-
-var dynaliteInstall struct {
-	once sync.Once
-	err  error
-}
-
-// installDynalite runs `npm ci` in testdata/dynalite unless its
-// node_modules is in place (npm writes node_modules/.package-lock.json
-// last). A file lock keeps the test processes of several packages from
-// installing at once.
-func installDynalite(t testing.TB) {
-	t.Helper()
-	dynaliteInstall.once.Do(func() { dynaliteInstall.err = install(dir()) })
-	if dynaliteInstall.err != nil {
-		t.Fatalf("install dynalite: %v", dynaliteInstall.err)
-	}
-}
-
-func install(dir string) error {
-	lock, err := os.OpenFile(filepath.Join(dir, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("lock: %w", err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	npm := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--omit=optional", "--no-audit", "--no-fund", "--loglevel=error")
-	npm.Dir = dir
-	if out, err := npm.CombinedOutput(); err != nil {
-		return fmt.Errorf("npm ci: %w\n%s", err, out)
-	}
-	return nil
 }
