@@ -35,5 +35,7 @@ build:
 generate:
 	$(GO) generate ./...
 
+## lint: gofmt, go vet and staticcheck.
 lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)

@@ -225,8 +225,6 @@ type testProcessor struct {
 	worker, shard string
 	last          position
 	started       bool
-	// stall, if set, is called before each batch (to hold a worker).
-	stall func()
 }
 
 func (r *recorder) factory(worker string) ProcessorFactory {

@@ -136,10 +136,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-func derefInt[T int32 | int64](n *T) string {
-	if n == nil {
-		return ""
-	}
-	return strconv.FormatInt(int64(*n), 10)
-}

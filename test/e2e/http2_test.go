@@ -1,5 +1,7 @@
 package e2e
 
+//lint:file-ignore SA1019 x/net/http2's Transport is the only client for h2 over TLS without ALPN.
+
 import (
 	"context"
 	"crypto/tls"
@@ -143,6 +145,8 @@ func TestTLS(t *testing.T) {
 		rec.check(t, n, "HTTP/1.1 alpn=http/1.1")
 	})
 	t.Run("h2 prior knowledge without ALPN", func(t *testing.T) {
+		// net/http's Transport speaks HTTP/2 over TLS only after ALPN, so
+		// this case needs x/net/http2's (deprecated for everything else).
 		rec := &protoRecorder{next: &http2.Transport{
 			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
 				d := tls.Dialer{Config: tlsConfig.Clone()} // no NextProtos: no ALPN

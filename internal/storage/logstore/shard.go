@@ -72,14 +72,6 @@ func shardDir(root string, id storage.ShardID, incarnation uint64) string {
 	return filepath.Join(root, shardsDir, fmt.Sprintf("%016x-%08x-%016x", id.Stream, id.Index, incarnation))
 }
 
-// parseShardDir parses a name made by shardDir.
-func parseShardDir(name string) (storage.ShardID, uint64, bool) {
-	var id storage.ShardID
-	var inc uint64
-	n, err := fmt.Sscanf(name, "%016x-%08x-%016x", &id.Stream, &id.Index, &inc)
-	return id, inc, err == nil && n == 3 && len(name) == 16+1+8+1+16
-}
-
 func segPath(dir string, base uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%016x.seg", base))
 }
