@@ -215,7 +215,8 @@ func (e *Engine) checkpointNow() error {
 }
 
 // writeCheckpoint syncs the dirty files, then atomically replaces the
-// checkpoint file, then deletes the log files it makes unnecessary.
+// checkpoint file, then keeps the log files it makes unnecessary as spares
+// or deletes them.
 func (e *Engine) writeCheckpoint(cp *checkpoint, dirty map[string]bool) error {
 	if err := e.syncPaths(dirty); err != nil {
 		return fmt.Errorf("logstore: checkpoint: %w", err)
@@ -229,7 +230,7 @@ func (e *Engine) writeCheckpoint(cp *checkpoint, dirty map[string]bool) error {
 	}
 	for _, seq := range seqs {
 		if seq < cp.walSeq {
-			if err := e.fs.Remove(walPath(e.wal.dir, seq)); err != nil {
+			if err := e.wal.spares.keep(e.fs, e.wal.dir, seq); err != nil {
 				return fmt.Errorf("logstore: checkpoint: %w", err)
 			}
 		}

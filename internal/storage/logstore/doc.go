@@ -24,6 +24,17 @@
 // one more, not for a whole write and sync after it. The log moves to a
 // new file only with no sync in flight and nothing left to sync.
 //
+// The log's syncs overwrite rather than append wherever they can, since an
+// fdatasync that must also update the file's size and block allocation
+// (on ext4, a journal commit) costs about 40% more, in latency and CPU, on
+// the project's machines. A new log file is extended with zeros
+// 1 MiB ahead of its entries, and the log files that a
+// checkpoint releases are kept as spares and renamed into use as the next
+// log files, as Pebble recycles its logs. Before the log moves to a new
+// file, and on Close, the end of the entries is sealed with an all-zero
+// entry header, so that replay can tell the end of a reused file's new
+// entries from its old ones.
+//
 // The alternative, per-shard segment files synced directly, writes once but
 // needs one fsync per shard touched by a group, which does not scale to
 // thousands of active shards.
@@ -76,7 +87,8 @@
 //	<dir>/LOCK                       advisory lock held while open
 //	<dir>/CHECKPOINT                 the last checkpoint
 //	<dir>/META                       the metadata document
-//	<dir>/wal/<seq:%016x>.wal        write-ahead log files, seq increasing
+//	<dir>/wal/<seq:%016x>.wal        write-ahead log files, seq increasing; those
+//	                                 before the checkpoint's are spares
 //	<dir>/shards/<stream:%016x>-<shard:%08x>-<incarnation:%016x>/
 //	        <base:%016x>.seg         segment: records from index base
 //	        <base:%016x>.idx         the segment's sparse index
@@ -117,7 +129,9 @@
 // The index is a hint: entries past a damaged one are ignored, which only
 // makes reads scan further.
 //
-// A log file is the header followed by entries:
+// A log file is the header followed by entries, up to an all-zero entry
+// header or the end of the file (after a crash, a torn or stale entry ends
+// the log instead, and is cut off). An entry is:
 //
 //	0   uint32  size       entry length, header included
 //	4   uint32  crc        CRC of bytes [0:4] followed by bytes [8:40]

@@ -72,7 +72,7 @@ func Open(dir string, opts Options) (*Engine, error) {
 		flusherDone: make(chan struct{}),
 		shards:      make(map[storage.ShardID]*shard),
 		dirty:       make(map[string]bool),
-		wal:         wal{fs: opts.FS, dir: filepath.Join(dir, walDir), segmentBytes: opts.WALSegmentBytes},
+		wal:         wal{fs: opts.FS, dir: filepath.Join(dir, walDir), segmentBytes: opts.WALSegmentBytes, spares: newSpareLogs(opts)},
 		pipe:        pipeline{tip: make(map[storage.ShardID]*pendingShard)},
 	}
 	if err := e.makeDirs(); err != nil {
@@ -323,7 +323,10 @@ func (e *Engine) Close() error {
 	e.queue.close()
 	<-e.flusherDone
 	e.worker.stop() // finishes removals and any checkpoint in progress
-	err := e.checkpointNow()
+	err := e.wal.seal()
+	if cerr := e.checkpointNow(); err == nil {
+		err = cerr
+	}
 	if werr := e.wal.close(); err == nil {
 		err = werr
 	}

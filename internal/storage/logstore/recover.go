@@ -290,7 +290,7 @@ func (e *Engine) replay(cp *checkpoint) (uint64, error) {
 	for i, seq := range seqs {
 		last = max(last, seq)
 		if seq < cp.walSeq {
-			continue // checkpointed; the next checkpoint removes it
+			continue // checkpointed: a spare, or the next checkpoint makes it one
 		}
 		start := int64(fileHeaderSize)
 		if seq == cp.walSeq {
@@ -354,7 +354,7 @@ func (e *Engine) replayFile(seq uint64, start int64) (int64, bool, error) {
 	if base, err := parseFileHeader(hdr, kindWAL); err != nil || base != seq {
 		return 0, true, nil // a log file whose creation did not complete
 	}
-	r := bufio.NewReaderSize(io.NewSectionReader(f, start, size-start), 1<<20)
+	r := bufio.NewReaderSize(&rampReader{r: io.NewSectionReader(f, start, size-start), n: 4 << 10}, 1<<20)
 	off := start
 	for {
 		h, payload, err := readEntry(r, e.wal.nextLSN)
@@ -370,13 +370,32 @@ func (e *Engine) replayFile(seq uint64, start int64) (int64, bool, error) {
 	}
 }
 
+// rampReader reads at most n bytes per Read, doubling n each time: replay
+// reads a long log in large chunks, but a short one, followed by the zeros
+// its file was extended with, without reading much of the zeros.
+type rampReader struct {
+	r io.Reader
+	n int
+}
+
+func (r *rampReader) Read(p []byte) (int, error) {
+	p = p[:min(len(p), r.n)]
+	r.n *= 2
+	return r.r.Read(p)
+}
+
 // readEntry reads and checks one log entry. It returns io.EOF at a clean
-// end and another error for a torn or damaged entry, including one whose
-// LSN is below minLSN (left over from a failed write).
+// end (the end of the file, or an all-zero header: the mark of a sealed
+// file or the zeros it was extended with) and another error for a torn or
+// damaged entry, including one whose LSN is below minLSN (left over from a
+// failed write or from a reused file's previous life).
 func readEntry(r io.Reader, minLSN uint64) (walEntry, []byte, error) {
 	hdr := make([]byte, walHeaderSize)
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return walEntry{}, nil, err
+	}
+	if [walHeaderSize]byte(hdr) == [walHeaderSize]byte{} {
+		return walEntry{}, nil, io.EOF
 	}
 	h, err := decodeWALHeader(hdr)
 	if err != nil {

@@ -161,16 +161,6 @@ func copyDir(t testing.TB, src string) string {
 	return dst
 }
 
-// onlyFile returns the one file in dir matching pattern.
-func onlyFile(t testing.TB, pattern string) string {
-	t.Helper()
-	paths, _ := filepath.Glob(pattern)
-	if len(paths) != 1 {
-		t.Fatalf("files matching %s: %v, want one", pattern, paths)
-	}
-	return paths[0]
-}
-
 // TestTornLogTail cuts and corrupts the write-ahead log at every byte of
 // its last entry, as a crash in the middle of a write would leave it.
 func TestTornLogTail(t *testing.T) {
@@ -186,13 +176,16 @@ func TestTornLogTail(t *testing.T) {
 	appendN(t, e, id, 3, 1, 20)
 	appendN(t, e, id, 4, 2, 10) // the entry to tear
 	e.crash()
-	walFile := onlyFile(t, filepath.Join(dir, walDir, "*.wal"))
+	walFile, end := walPath(e.wal.dir, e.wal.seq), e.wal.offset
 	full, err := os.ReadFile(walFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lastEntry := len(full) - (walHeaderSize + 2*(frameHeaderSize+len("9/0-4")+10))
-	for off := lastEntry; off < len(full); off++ {
+	if len(full) <= int(end) {
+		t.Fatalf("log file of %d bytes, want it extended past its end at %d", len(full), end)
+	}
+	lastEntry := int(end) - (walHeaderSize + 2*(frameHeaderSize+len("9/0-4")+10))
+	for off := lastEntry; off < int(end); off++ {
 		for _, damage := range []string{"truncate", "flip"} {
 			t.Run(fmt.Sprintf("%s@%d", damage, off), func(t *testing.T) {
 				t.Parallel()

@@ -4,22 +4,87 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/runnel-dev/runnel/internal/storage/vfs"
 )
+
+// preallocBytes is how far a log file is extended with zeros ahead of its
+// last entry. Syncing an overwrite of blocks already allocated and sized
+// needs no metadata update; syncing an append does (the file size, and on
+// ext4 a journal commit). On the project's machines that made fdatasync
+// about 40% cheaper, in latency and in CPU.
+const preallocBytes = 1 << 20
+
+// zeros is what log files are extended with. An all-zero entry header
+// reads as the end of the log in that file (see readEntry).
+var zeros [preallocBytes]byte
 
 // wal appends to the write-ahead log. It is owned by the flusher.
 type wal struct {
 	fs           vfs.FS
 	dir          string
 	segmentBytes int64
+	spares       *spareLogs
 
-	f        vfs.File
-	seq      uint64 // sequence number of f
-	offset   int64  // end of the last successful write to f
-	unsynced bool   // f holds writes not yet synced
-	nextLSN  uint64
-	written  int64 // bytes written since the last checkpoint began
+	f         vfs.File
+	seq       uint64 // sequence number of f
+	offset    int64  // end of the last successful write to f
+	allocated int64  // f's size: writes below it only overwrite
+	unsynced  bool   // f holds writes not yet synced
+	nextLSN   uint64
+	written   int64 // bytes written since the last checkpoint began
+}
+
+// spareLogs holds log files that a checkpoint made obsolete, to be reused
+// as new log files rather than deleted: a reused file is already allocated
+// at its full size, so the log's syncs overwrite instead of append (as
+// Pebble's log recycling does). Spares keep their old names until reused,
+// and replay ignores them as it ignores every file before the checkpoint.
+// The checkpoint worker adds spares and the flusher takes them.
+type spareLogs struct {
+	max int // how many to keep
+
+	mu   sync.Mutex
+	seqs []uint64 // oldest first
+}
+
+// newSpareLogs returns a holder of as many spares as a checkpoint may
+// release at a time: one more than the log files it spans.
+func newSpareLogs(opts Options) *spareLogs {
+	return &spareLogs{max: max(2, int(opts.CheckpointBytes/opts.WALSegmentBytes)+1)}
+}
+
+// keep keeps log file seq as a spare, or removes it if enough are kept.
+func (s *spareLogs) keep(fs vfs.FS, dir string, seq uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slices.Contains(s.seqs, seq) {
+		return nil
+	}
+	if len(s.seqs) < s.max {
+		s.seqs = append(s.seqs, seq)
+		return nil
+	}
+	return fs.Remove(walPath(dir, seq))
+}
+
+// reuse renames a spare to log file seq and opens it. It returns a nil
+// file if no spare could be had; the caller then creates the file.
+func (s *spareLogs) reuse(fs vfs.FS, dir string, seq uint64) vfs.File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.seqs) > 0 {
+		old := s.seqs[0]
+		s.seqs = s.seqs[1:]
+		if err := fs.Rename(walPath(dir, old), walPath(dir, seq)); err != nil {
+			continue // gone or unusable: try the next, or create
+		}
+		if f, err := fs.Open(walPath(dir, seq)); err == nil {
+			return f
+		}
+	}
+	return nil
 }
 
 func walPath(dir string, seq uint64) string { return filepath.Join(dir, fmt.Sprintf("%016x.wal", seq)) }
@@ -41,15 +106,25 @@ func listWAL(fs vfs.FS, dir string) ([]uint64, error) {
 	return seqs, nil
 }
 
-// create starts log file seq and makes it durable (file and directory
-// entry), so that a later fdatasync of its data is enough.
+// create starts log file seq, reusing a spare if there is one, and makes
+// it durable (file, size and directory entry), so that a later fdatasync
+// of its data is enough. A reused file still holds its old entries after
+// the new header; they read as a damaged tail, like a torn write, and are
+// overwritten as the log grows.
 func (w *wal) create(seq uint64) error {
 	path := walPath(w.dir, seq)
-	f, err := w.fs.Create(path)
-	if err != nil {
-		return err
+	f := w.spares.reuse(w.fs, w.dir, seq)
+	if f == nil {
+		var err error
+		if f, err = w.fs.Create(path); err != nil {
+			return err
+		}
 	}
-	_, err = f.WriteAt(appendFileHeader(nil, kindWAL, seq), 0)
+	_, err := f.WriteAt(appendFileHeader(nil, kindWAL, seq), 0)
+	var size int64
+	if err == nil {
+		size, err = f.Size()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -64,7 +139,7 @@ func (w *wal) create(seq uint64) error {
 	if w.f != nil {
 		w.f.Close()
 	}
-	w.f, w.seq, w.offset, w.unsynced = f, seq, fileHeaderSize, false
+	w.f, w.seq, w.offset, w.allocated, w.unsynced = f, seq, fileHeaderSize, size, false
 	return nil
 }
 
@@ -78,7 +153,7 @@ func (w *wal) full() bool { return w.offset >= w.segmentBytes }
 // log stop replay because their LSNs are lower.
 func (w *wal) write(b []byte) (int64, error) {
 	if w.full() {
-		if err := w.sync(); err != nil {
+		if err := w.seal(); err != nil {
 			return 0, err
 		}
 		if err := w.create(w.seq + 1); err != nil {
@@ -90,9 +165,40 @@ func (w *wal) write(b []byte) (int64, error) {
 		return 0, err
 	}
 	w.unsynced = true
-	w.offset += int64(len(b))
+	end := start + int64(len(b))
+	if err := w.extend(end); err != nil {
+		return 0, err
+	}
+	w.offset = end
 	w.written += int64(len(b))
 	return start, nil
+}
+
+// extend follows a write that grew the file, ending at end, with
+// preallocBytes of zeros, so that the syncs after the next one overwrite.
+// The zeros are synced along with the entries before them.
+func (w *wal) extend(end int64) error {
+	if end <= w.allocated || end >= w.segmentBytes {
+		return nil
+	}
+	if _, err := w.f.WriteAt(zeros[:], end); err != nil {
+		return err
+	}
+	w.allocated = end + preallocBytes
+	return nil
+}
+
+// seal marks the end of the current file's entries with an all-zero entry
+// header and syncs it, before the log moves to a new file or the engine
+// closes. Without it, replay could not tell the end of a reused file's
+// entries from damage (what follows is its old entries), nor the end of
+// any file after a failed write (what follows is the failed write).
+func (w *wal) seal() error {
+	if _, err := w.f.WriteAt(zeros[:walHeaderSize], w.offset); err != nil {
+		return err
+	}
+	w.unsynced = true
+	return w.sync()
 }
 
 // rewind makes the current file end at offset again, after a failed sync:
