@@ -3,12 +3,12 @@ package shape
 import (
 	"bytes"
 	jsonv1 "encoding/json"
-
 	"errors"
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"mime"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Codec is a wire encoding of request and response bodies.
@@ -84,20 +84,23 @@ func (c Codec) Encode(v any) ([]byte, error) {
 
 // jsonDecodeOptions are the decoding rules of AWS's JSON 1.1 front end:
 // member names match exactly, unknown members are ignored, and a repeated
-// member takes its last value.
+// member takes its last value. Blobs decode with unmarshalBlob.
 var jsonDecodeOptions = json.JoinOptions(
 	jsontext.AllowDuplicateNames(true),
+	json.WithUnmarshalers(unmarshalBlob),
 )
 
 // decodeJSON decodes with github.com/go-json-experiment/json (the
 // encoding/json/v2 design), which decodes PutRecords bodies about four times
 // faster than encoding/json: this is the hottest code of the write path.
-func decodeJSON(body []byte, v any) error {
+func decodeJSON(body []byte, v any) error { return decodeJSONWith(body, v, jsonDecodeOptions) }
+
+func decodeJSONWith(body []byte, v any, opts json.Options) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return &SerializationError{}
 	}
-	err := json.Unmarshal(body, v, jsonDecodeOptions)
+	err := json.Unmarshal(body, v, opts)
 	if err == nil {
 		return nil
 	}
