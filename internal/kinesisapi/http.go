@@ -264,6 +264,10 @@ func (s *Service) writeError(w http.ResponseWriter, codec shape.Codec, err error
 // writeOutput answers 200 with out encoded in the request's codec, or with
 // an empty body for operations without output.
 func (s *Service) writeOutput(w http.ResponseWriter, codec shape.Codec, out any) {
+	if gr, ok := out.(*shape.GetRecordsOutput); ok && gr != nil && codec == shape.JSON {
+		s.writeGetRecordsJSON(w, gr)
+		return
+	}
 	var body []byte
 	if out != nil {
 		var err error
@@ -272,10 +276,15 @@ func (s *Service) writeOutput(w http.ResponseWriter, codec shape.Codec, out any)
 			return
 		}
 	}
+	writeBody(w, http.StatusOK, codec, body)
+}
+
+// writeBody answers with status and body in codec's content type.
+func writeBody(w http.ResponseWriter, status int, codec shape.Codec, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", codec.ContentType())
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	w.Write(body)
 }
 

@@ -304,10 +304,7 @@ func (s *Service) readFrom(ctx context.Context, ref shardRef, pos uint64, limit 
 	if s.limits != nil {
 		s.limits.ChargeRead(ref.id, recordBytes(b.kept), s.now())
 	}
-	out := &shape.GetRecordsOutput{Records: make([]shape.Record, len(b.kept)), MillisBehindLatest: &b.behind}
-	for i := range b.kept {
-		out.Records[i] = toRecord(&ref.shard, &b.kept[i])
-	}
+	out := &shape.GetRecordsOutput{Records: toRecords(&ref.shard, b.kept), MillisBehindLatest: &b.behind}
 	if b.end {
 		out.ChildShards = ref.childShards()
 		return out, nil
@@ -319,11 +316,7 @@ func (s *Service) readFrom(ctx context.Context, ref shardRef, pos uint64, limit 
 
 // toRecord converts a stored record to the API shape.
 func toRecord(sh *stream.Shard, r *storage.Record) shape.Record {
-	enc := stream.EncryptionNone
-	if r.Flags&storage.FlagEncrypted != 0 {
-		enc = stream.EncryptionKMS
-	}
-	pk := r.PartitionKey
+	pk, enc := r.PartitionKey, encryptionType(r)
 	return shape.Record{
 		SequenceNumber:              str(sequenceNumber(sh, r)),
 		ApproximateArrivalTimestamp: shape.NewTimestamp(msTime(r.Arrival)),
@@ -331,4 +324,35 @@ func toRecord(sh *stream.Shard, r *storage.Record) shape.Record {
 		PartitionKey:                &pk,
 		EncryptionType:              &enc,
 	}
+}
+
+// toRecords converts stored records to the API shape, as toRecord does,
+// with the values the shape points to allocated together rather than one
+// by one: a GetRecords response has up to 10,000 records.
+func toRecords(sh *stream.Shard, recs []storage.Record) []shape.Record {
+	out := make([]shape.Record, len(recs))
+	vals := make([]struct {
+		seq, pk, enc string
+		arrival      shape.Timestamp
+	}, len(recs))
+	for i := range recs {
+		r, v := &recs[i], &vals[i]
+		v.seq, v.pk, v.enc = sequenceNumber(sh, r), r.PartitionKey, encryptionType(r)
+		v.arrival = *shape.NewTimestamp(msTime(r.Arrival))
+		out[i] = shape.Record{
+			SequenceNumber:              &v.seq,
+			ApproximateArrivalTimestamp: &v.arrival,
+			Data:                        r.Data,
+			PartitionKey:                &v.pk,
+			EncryptionType:              &v.enc,
+		}
+	}
+	return out
+}
+
+func encryptionType(r *storage.Record) string {
+	if r.Flags&storage.FlagEncrypted != 0 {
+		return stream.EncryptionKMS
+	}
+	return stream.EncryptionNone
 }

@@ -37,6 +37,7 @@ func (e *Engine) readView(s *shard, v *view, from uint64, opts storage.ReadOptio
 	}
 	from = max(from, v.first())
 	r := &readBudget{opts: opts}
+	r.recs = make([]storage.Record, 0, r.capacity(v.next-from))
 	for i := segmentOf(v, from); i < len(v.segs) && !r.full; i++ {
 		if err := e.readSegment(s, v, i, from, r); err != nil {
 			return nil, err
@@ -70,6 +71,21 @@ func (b *readBudget) add(r storage.Record) bool {
 	b.bytes += r.Size()
 	b.full = b.opts.MaxRecords > 0 && len(b.recs) >= b.opts.MaxRecords
 	return true
+}
+
+// maxPrealloc caps the records a read makes room for up front: a full
+// GetRecords.
+const maxPrealloc = 10000
+
+// capacity returns how many records to make room for when avail can be
+// read: as many as the budget allows, so that a large read does not grow
+// its slice ten times over.
+func (b *readBudget) capacity(avail uint64) int {
+	n := min(avail, maxPrealloc)
+	if b.opts.MaxRecords > 0 {
+		n = min(n, uint64(b.opts.MaxRecords))
+	}
+	return int(n)
 }
 
 // chunk is how much to read at once: about what the budget allows.
