@@ -40,3 +40,16 @@ func TestToRecords(t *testing.T) {
 		}
 	}
 }
+
+// toRecord converts a stored record to the API shape one value at a time:
+// the reference toRecords must agree with.
+func toRecord(sh *stream.Shard, r *storage.Record) shape.Record {
+	pk, enc := r.PartitionKey, encryptionType(r)
+	return shape.Record{
+		SequenceNumber:              str(sequenceNumber(sh, r)),
+		ApproximateArrivalTimestamp: shape.NewTimestamp(msTime(r.Arrival)),
+		Data:                        r.Data,
+		PartitionKey:                &pk,
+		EncryptionType:              &enc,
+	}
+}

@@ -314,21 +314,9 @@ func (s *Service) readFrom(ctx context.Context, ref shardRef, pos uint64, limit 
 	return out, nil
 }
 
-// toRecord converts a stored record to the API shape.
-func toRecord(sh *stream.Shard, r *storage.Record) shape.Record {
-	pk, enc := r.PartitionKey, encryptionType(r)
-	return shape.Record{
-		SequenceNumber:              str(sequenceNumber(sh, r)),
-		ApproximateArrivalTimestamp: shape.NewTimestamp(msTime(r.Arrival)),
-		Data:                        r.Data,
-		PartitionKey:                &pk,
-		EncryptionType:              &enc,
-	}
-}
-
-// toRecords converts stored records to the API shape, as toRecord does,
-// with the values the shape points to allocated together rather than one
-// by one: a GetRecords response has up to 10,000 records.
+// toRecords converts stored records to the API shape, with the values the
+// shape points to allocated together rather than one by one: a GetRecords
+// response has up to 10,000 records.
 func toRecords(sh *stream.Shard, recs []storage.Record) []shape.Record {
 	out := make([]shape.Record, len(recs))
 	vals := make([]struct {

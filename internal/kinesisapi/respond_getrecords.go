@@ -46,20 +46,9 @@ const maxPooledResponse = 32 << 20
 // appendGetRecordsJSON appends the JSON encoding of out to dst, as
 // shape.JSON.Encode would write it.
 func appendGetRecordsJSON(dst []byte, out *shape.GetRecordsOutput) ([]byte, error) {
-	w := jsonWriter{buf: growFor(dst, out)}
+	w := jsonWriter{buf: growFor(dst, out.Records, len(deref(out.NextShardIterator)))}
 	w.raw(`{"Records":`)
-	if out.Records == nil {
-		w.raw("null")
-	} else {
-		w.byte('[')
-		for i := range out.Records {
-			if i > 0 {
-				w.byte(',')
-			}
-			w.record(&out.Records[i])
-		}
-		w.byte(']')
-	}
+	w.records(out.Records)
 	if out.NextShardIterator != nil {
 		w.raw(`,"NextShardIterator":`)
 		w.string(*out.NextShardIterator)
@@ -76,15 +65,24 @@ func appendGetRecordsJSON(dst []byte, out *shape.GetRecordsOutput) ([]byte, erro
 	return w.buf, w.err
 }
 
+// appendRecordsJSON appends recs as a JSON array, as encoding/json writes
+// a []shape.Record: the records of a SubscribeToShardEvent.
+func appendRecordsJSON(dst []byte, recs []shape.Record) ([]byte, error) {
+	w := jsonWriter{buf: growFor(dst, recs, 0)}
+	w.records(recs)
+	return w.buf, w.err
+}
+
 // recordOverhead bounds the JSON of a record besides its strings and data:
 // member names, punctuation and the timestamp.
 const recordOverhead = 128
 
-// growFor grows dst to hold out's encoding, unless a string needs escaping.
-func growFor(dst []byte, out *shape.GetRecordsOutput) []byte {
-	n := 2*recordOverhead + len(deref(out.NextShardIterator))
-	for i := range out.Records {
-		r := &out.Records[i]
+// growFor grows dst to hold the encoding of recs and extra bytes more,
+// unless a string needs escaping.
+func growFor(dst []byte, recs []shape.Record, extra int) []byte {
+	n := 2*recordOverhead + extra
+	for i := range recs {
+		r := &recs[i]
 		n += recordOverhead + base64.StdEncoding.EncodedLen(len(r.Data)) +
 			len(deref(r.SequenceNumber)) + len(deref(r.PartitionKey)) + len(deref(r.EncryptionType))
 	}
@@ -101,6 +99,21 @@ type jsonWriter struct {
 func (w *jsonWriter) raw(s string) { w.buf = append(w.buf, s...) }
 
 func (w *jsonWriter) byte(c byte) { w.buf = append(w.buf, c) }
+
+func (w *jsonWriter) records(recs []shape.Record) {
+	if recs == nil {
+		w.raw("null")
+		return
+	}
+	w.byte('[')
+	for i := range recs {
+		if i > 0 {
+			w.byte(',')
+		}
+		w.record(&recs[i])
+	}
+	w.byte(']')
+}
 
 func (w *jsonWriter) record(r *shape.Record) {
 	w.raw(`{"SequenceNumber":`)

@@ -99,6 +99,17 @@ func TestGetRecordsJSON(t *testing.T) {
 			if err != nil || string(prefixed) != "prefix"+string(want) {
 				t.Errorf("appendGetRecordsJSON(prefix) = %s, %v; want prefix%s", prefixed, err, want)
 			}
+			// The records alone, as fan-out events carry them.
+			if out.Records != nil {
+				want, err := shape.JSON.Encode(out.Records)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := appendRecordsJSON(nil, out.Records)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("appendRecordsJSON = %s, %v\nwant %s", got, err, want)
+				}
+			}
 		})
 	}
 }

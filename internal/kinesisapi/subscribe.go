@@ -193,11 +193,7 @@ func (sb *subscriber) encodeRecords(recs []storage.Record, next uint64) ([]byte,
 	if b := cache.get(sb.ref.id, first, next); b != nil {
 		return b, nil
 	}
-	out := make([]shape.Record, len(recs))
-	for i := range recs {
-		out[i] = toRecord(&sb.ref.shard, &recs[i])
-	}
-	b, err := json.Marshal(out)
+	b, err := appendRecordsJSON(nil, toRecords(&sb.ref.shard, recs))
 	if err != nil {
 		return nil, err
 	}
