@@ -264,8 +264,7 @@ func (s *Service) writeError(w http.ResponseWriter, codec shape.Codec, err error
 // writeOutput answers 200 with out encoded in the request's codec, or with
 // an empty body for operations without output.
 func (s *Service) writeOutput(w http.ResponseWriter, codec shape.Codec, out any) {
-	if gr, ok := out.(*shape.GetRecordsOutput); ok && gr != nil && codec == shape.JSON {
-		s.writeGetRecordsJSON(w, gr)
+	if codec == shape.JSON && s.writeFastJSON(w, out) {
 		return
 	}
 	var body []byte

@@ -2,6 +2,7 @@ package kinesisapi
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strconv"
@@ -168,6 +169,97 @@ func FuzzGetRecordsJSON(f *testing.F) {
 		got, err := appendGetRecordsJSON(nil, out)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("appendGetRecordsJSON = %s, %v\nwant %s", got, err, want)
+		}
+	})
+}
+
+// putRecordsOutputs are PutRecords responses covering every optional
+// member, failed entries and strings that JSON must escape.
+func putRecordsOutputs() map[string]*shape.PutRecordsOutput {
+	i32 := func(n int32) *int32 { return &n }
+	ok := func(seq, shard string) shape.PutRecordsResultEntry {
+		return shape.PutRecordsResultEntry{SequenceNumber: &seq, ShardId: &shard}
+	}
+	failed := func(code, msg string) shape.PutRecordsResultEntry {
+		return shape.PutRecordsResultEntry{ErrorCode: &code, ErrorMessage: &msg}
+	}
+	many := make([]shape.PutRecordsResultEntry, 500)
+	for i := range many {
+		many[i] = ok(fmt.Sprintf("4959033827149025660855969253836157109592157598913658%04d", i), "shardId-000000000003")
+	}
+	return map[string]*shape.PutRecordsOutput{
+		"empty":            {},
+		"no records":       {FailedRecordCount: i32(0), Records: []shape.PutRecordsResultEntry{}},
+		"one":              {FailedRecordCount: i32(0), Records: []shape.PutRecordsResultEntry{ok("49590338271490256608559692538361571095921575989136588898", "shardId-000000000000")}, EncryptionType: str("NONE")},
+		"500":              {FailedRecordCount: i32(0), Records: many, EncryptionType: str("KMS")},
+		"failed":           {FailedRecordCount: i32(1), Records: []shape.PutRecordsResultEntry{ok("1", "shardId-000000000001"), failed("ProvisionedThroughputExceededException", `Rate exceeded for shard shardId-000000000001 in stream s under account 123456789012.`)}},
+		"escaped":          {Records: []shape.PutRecordsResultEntry{failed("InternalFailure", "quote \" <html> & \x00 \u2028 \xff")}},
+		"empty entry":      {Records: []shape.PutRecordsResultEntry{{}}},
+		"no count":         {Records: []shape.PutRecordsResultEntry{ok("2", "s")}},
+		"partial entry":    {Records: []shape.PutRecordsResultEntry{{ShardId: str("s")}, {ErrorMessage: str("m")}}},
+		"encryption alone": {EncryptionType: str("NONE")},
+	}
+}
+
+func TestPutRecordsJSON(t *testing.T) {
+	for name, out := range putRecordsOutputs() {
+		t.Run(name, func(t *testing.T) {
+			want, err := shape.JSON.Encode(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := appendPutRecordsJSON([]byte("prefix"), out)
+			if err != nil || string(got) != "prefix"+string(want) {
+				t.Errorf("appendPutRecordsJSON = %s, %v\nwant prefix%s", got, err, want)
+			}
+		})
+	}
+}
+
+func TestWritePutRecordsJSON(t *testing.T) {
+	s := &Service{}
+	for name, out := range putRecordsOutputs() {
+		want, err := shape.JSON.Encode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		s.writeOutput(w, shape.JSON, out)
+		if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), want) || w.Header().Get("Content-Length") != strconv.Itoa(len(want)) {
+			t.Errorf("%s: %d %s (Content-Length %s), want 200 %s", name, w.Code, w.Body, w.Header().Get("Content-Length"), want)
+		}
+	}
+}
+
+func FuzzPutRecordsJSON(f *testing.F) {
+	f.Add("49590338271490256608559692538361571095921575989136588898", "shardId-000000000000", "", "", int32(0), uint8(3))
+	f.Add("", "", "InternalFailure", "日本\u2028\xff\"\\", int32(1), uint8(12))
+	f.Fuzz(func(t *testing.T, seq, shard, code, msg string, failed int32, set uint8) {
+		opt := func(bit uint8, s string) *string {
+			if set&bit == 0 {
+				return nil
+			}
+			return &s
+		}
+		out := &shape.PutRecordsOutput{
+			Records: []shape.PutRecordsResultEntry{
+				{SequenceNumber: opt(1, seq), ShardId: opt(2, shard), ErrorCode: opt(4, code), ErrorMessage: opt(8, msg)},
+				{SequenceNumber: &seq, ShardId: &shard},
+			},
+		}
+		if set&16 != 0 {
+			out.FailedRecordCount = &failed
+		}
+		if set&32 != 0 {
+			out.EncryptionType = &code
+		}
+		want, err := shape.JSON.Encode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendPutRecordsJSON(nil, out)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("appendPutRecordsJSON = %s, %v\nwant %s", got, err, want)
 		}
 	})
 }

@@ -12,32 +12,51 @@ import (
 	"github.com/runnel-dev/runnel/internal/shape"
 )
 
-// A GetRecords response is up to 10 MiB of data, about 14 MB of base64
-// JSON: the largest body the server writes, on its hottest read path.
-// encoding/json spends most of its time there in its base64 encoder,
-// growing buffers (and zeroing each new one) and allocating a buffer per
-// record for the base64, so the JSON form of GetRecordsOutput is written
-// by hand, into a pooled buffer sized beforehand, with a SIMD base64
-// encoder. The bytes are exactly those of shape.JSON.Encode
-// (TestGetRecordsJSON and FuzzGetRecordsJSON compare them); the CBOR form
-// keeps the generic encoder.
+// The JSON forms of the two responses on the data path, GetRecordsOutput
+// and PutRecordsOutput, are written by hand rather than by encoding/json's
+// reflection, into pooled buffers sized beforehand. A GetRecords response
+// is up to 10 MiB of data, about 14 MB of base64 JSON: encoding/json
+// spends most of its time there in its base64 encoder, growing buffers
+// and allocating a buffer per record, so records are written with
+// segmentio/asm's SIMD base64 encoder. A PutRecords response is small,
+// but its 500 entries made encoding/json a tenth of the server's work on a
+// batch of small records. The bytes are exactly those of shape.JSON.Encode
+// (TestGetRecordsJSON, TestPutRecordsJSON and their fuzz targets compare
+// them); the CBOR forms keep the generic encoder.
 
-// writeGetRecordsJSON answers 200 with out as JSON.
-func (s *Service) writeGetRecordsJSON(w http.ResponseWriter, out *shape.GetRecordsOutput) {
+// writeFastJSON answers 200 with out as JSON if it has a hand-written
+// encoder, and reports whether it did.
+func (s *Service) writeFastJSON(w http.ResponseWriter, out any) bool {
+	var appendJSON func([]byte) ([]byte, error)
+	switch out := out.(type) {
+	case *shape.GetRecordsOutput:
+		if out == nil {
+			return false
+		}
+		appendJSON = func(b []byte) ([]byte, error) { return appendGetRecordsJSON(b, out) }
+	case *shape.PutRecordsOutput:
+		if out == nil {
+			return false
+		}
+		appendJSON = func(b []byte) ([]byte, error) { return appendPutRecordsJSON(b, out) }
+	default:
+		return false
+	}
 	buf := responsePool.Get().(*[]byte)
 	defer responsePool.Put(buf)
-	body, err := appendGetRecordsJSON((*buf)[:0], out)
+	body, err := appendJSON((*buf)[:0])
 	if cap(body) <= maxPooledResponse {
 		*buf = body[:0]
 	}
 	if err != nil {
 		s.writeError(w, shape.JSON, err)
-		return
+	} else {
+		writeBody(w, http.StatusOK, shape.JSON, body)
 	}
-	writeBody(w, http.StatusOK, shape.JSON, body)
+	return true
 }
 
-// responsePool recycles GetRecords response buffers; a buffer larger than
+// responsePool recycles response buffers; a buffer larger than
 // maxPooledResponse (more than any GetRecords response needs) is dropped.
 var responsePool = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -63,6 +82,67 @@ func appendGetRecordsJSON(dst []byte, out *shape.GetRecordsOutput) ([]byte, erro
 	}
 	w.byte('}')
 	return w.buf, w.err
+}
+
+// appendPutRecordsJSON appends the JSON encoding of out to dst, as
+// shape.JSON.Encode would write it.
+func appendPutRecordsJSON(dst []byte, out *shape.PutRecordsOutput) ([]byte, error) {
+	w := jsonWriter{buf: slices.Grow(dst, 64+len(out.Records)*putRecordsEntryBytes)}
+	w.byte('{')
+	if out.FailedRecordCount != nil {
+		w.raw(`"FailedRecordCount":`)
+		w.buf = strconv.AppendInt(w.buf, int64(*out.FailedRecordCount), 10)
+		w.byte(',')
+	}
+	w.raw(`"Records":`)
+	if out.Records == nil {
+		w.raw("null")
+	} else {
+		w.byte('[')
+		for i := range out.Records {
+			if i > 0 {
+				w.byte(',')
+			}
+			w.putRecordsEntry(&out.Records[i])
+		}
+		w.byte(']')
+	}
+	if out.EncryptionType != nil {
+		w.raw(`,"EncryptionType":`)
+		w.string(*out.EncryptionType)
+	}
+	w.byte('}')
+	return w.buf, w.err
+}
+
+// putRecordsEntryBytes is about the JSON size of a successful entry: a
+// 56-digit sequence number and a shard id.
+const putRecordsEntryBytes = 100
+
+// putRecordsEntry writes e's members that are set (all are omitempty).
+func (w *jsonWriter) putRecordsEntry(e *shape.PutRecordsResultEntry) {
+	w.byte('{')
+	sep := false
+	for _, m := range [...]struct {
+		name string
+		v    *string
+	}{
+		{`"SequenceNumber":`, e.SequenceNumber},
+		{`"ShardId":`, e.ShardId},
+		{`"ErrorCode":`, e.ErrorCode},
+		{`"ErrorMessage":`, e.ErrorMessage},
+	} {
+		if m.v == nil {
+			continue
+		}
+		if sep {
+			w.byte(',')
+		}
+		w.raw(m.name)
+		w.string(*m.v)
+		sep = true
+	}
+	w.byte('}')
 }
 
 // appendRecordsJSON appends recs as a JSON array, as encoding/json writes
