@@ -76,7 +76,10 @@ func engineOpener(inMemory bool, dir string, sync logstore.SyncPolicy, log *slog
 	if inMemory {
 		return nil // server.Run's default: in memory
 	}
-	return func() (storage.Engine, error) { return openDurable(dir, sync, log) }
+	return func() (storage.Engine, error) {
+		raiseProcs(os.Getenv("GOMAXPROCS"))
+		return openDurable(dir, sync, log)
+	}
 }
 
 // parseBytes parses a size such as 512MiB, 2GiB or 1048576.

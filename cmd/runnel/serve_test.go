@@ -26,3 +26,20 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestDurableProcs(t *testing.T) {
+	for _, tc := range []struct {
+		env     string
+		current int
+		want    int
+	}{
+		{"", 1, minDurableProcs}, // one CPU: raised
+		{"", 2, 0},
+		{"", 8, 0},
+		{"1", 1, 0}, // set explicitly: kept
+	} {
+		if got := durableProcs(tc.env, tc.current); got != tc.want {
+			t.Errorf("durableProcs(%q, %d) = %d, want %d", tc.env, tc.current, got, tc.want)
+		}
+	}
+}
