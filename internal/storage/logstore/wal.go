@@ -174,17 +174,19 @@ func (w *wal) write(b []byte) (int64, error) {
 	return start, nil
 }
 
-// extend follows a write that grew the file, ending at end, with
-// preallocBytes of zeros, so that the syncs after the next one overwrite.
-// The zeros are synced along with the entries before them.
+// extend follows a write that grew the file, ending at end, with up to
+// preallocBytes of zeros, short of the size at which the log moves to a
+// new file, so that the syncs after the next one overwrite. The zeros are
+// synced along with the entries before them.
 func (w *wal) extend(end int64) error {
-	if end <= w.allocated || end >= w.segmentBytes {
+	n := min(end+preallocBytes, w.segmentBytes) - end
+	if end <= w.allocated || n <= 0 {
 		return nil
 	}
-	if _, err := w.f.WriteAt(zeros[:], end); err != nil {
+	if _, err := w.f.WriteAt(zeros[:n], end); err != nil {
 		return err
 	}
-	w.allocated = end + preallocBytes
+	w.allocated = end + n
 	return nil
 }
 
