@@ -200,7 +200,7 @@ func (w *jsonWriter) record(r *shape.Record) {
 	w.stringPtr(r.SequenceNumber)
 	if r.ApproximateArrivalTimestamp != nil {
 		w.raw(`,"ApproximateArrivalTimestamp":`)
-		w.buf = appendEpochSeconds(w.buf, r.ApproximateArrivalTimestamp.UnixMilli())
+		w.buf = r.ApproximateArrivalTimestamp.AppendJSON(w.buf)
 	}
 	w.raw(`,"Data":`)
 	if r.Data == nil {
@@ -268,17 +268,4 @@ func (w *jsonWriter) generic(v any) {
 		w.err = fmt.Errorf("kinesisapi: encode GetRecords response: %w", err)
 	}
 	w.buf = append(w.buf, b...)
-}
-
-// appendEpochSeconds writes ms as epoch seconds with exactly three
-// decimals, as shape.Timestamp.MarshalJSON does.
-func appendEpochSeconds(dst []byte, ms int64) []byte {
-	abs := uint64(ms)
-	if ms < 0 {
-		dst = append(dst, '-')
-		abs = -abs
-	}
-	dst = strconv.AppendUint(dst, abs/1000, 10)
-	frac := abs % 1000
-	return append(dst, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }

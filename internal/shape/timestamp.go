@@ -36,7 +36,13 @@ const maxMillis = 1 << 53
 // MarshalJSON writes epoch seconds with exactly three decimals, e.g.
 // 1607497475.123, never in exponent form.
 func (t Timestamp) MarshalJSON() ([]byte, error) {
-	return appendEpochSeconds(nil, t.UnixMilli()), nil
+	return t.AppendJSON(nil), nil
+}
+
+// AppendJSON appends what MarshalJSON returns to b, for encoders that
+// write JSON by hand.
+func (t Timestamp) AppendJSON(b []byte) []byte {
+	return appendEpochSeconds(b, t.UnixMilli())
 }
 
 func appendEpochSeconds(b []byte, ms int64) []byte {
