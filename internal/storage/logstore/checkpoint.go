@@ -224,16 +224,8 @@ func (e *Engine) writeCheckpoint(cp *checkpoint, dirty map[string]bool) error {
 	if err := e.replaceFile(checkpointFile, cp.encode()); err != nil {
 		return fmt.Errorf("logstore: checkpoint: %w", err)
 	}
-	seqs, err := listWAL(e.fs, e.wal.dir)
-	if err != nil {
+	if err := e.wal.spares.release(e.fs, e.wal.dir, cp.walSeq); err != nil {
 		return fmt.Errorf("logstore: checkpoint: %w", err)
-	}
-	for _, seq := range seqs {
-		if seq < cp.walSeq {
-			if err := e.wal.spares.keep(e.fs, e.wal.dir, seq); err != nil {
-				return fmt.Errorf("logstore: checkpoint: %w", err)
-			}
-		}
 	}
 	return nil
 }

@@ -41,7 +41,8 @@ type wal struct {
 // at its full size, so the log's syncs overwrite instead of append (as
 // Pebble's log recycling does). Spares keep their old names until reused,
 // and replay ignores them as it ignores every file before the checkpoint.
-// The checkpoint worker adds spares and the flusher takes them.
+// The checkpoint worker adds spares and the flusher takes them; mu
+// serializes the two, directory listing and renames included.
 type spareLogs struct {
 	max int // how many to keep
 
@@ -55,18 +56,28 @@ func newSpareLogs(opts Options) *spareLogs {
 	return &spareLogs{max: max(2, int(opts.CheckpointBytes/opts.WALSegmentBytes)+1)}
 }
 
-// keep keeps log file seq as a spare, or removes it if enough are kept.
-func (s *spareLogs) keep(fs vfs.FS, dir string, seq uint64) error {
+// release keeps the log files before file seq as spares, or removes them
+// if enough are kept. It lists the directory under the lock, so that a
+// file being renamed into use is never seen under its old name.
+func (s *spareLogs) release(fs vfs.FS, dir string, seq uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if slices.Contains(s.seqs, seq) {
-		return nil
+	seqs, err := listWAL(fs, dir)
+	if err != nil {
+		return err
 	}
-	if len(s.seqs) < s.max {
-		s.seqs = append(s.seqs, seq)
-		return nil
+	for _, old := range seqs {
+		switch {
+		case old >= seq || slices.Contains(s.seqs, old):
+		case len(s.seqs) < s.max:
+			s.seqs = append(s.seqs, old)
+		default:
+			if err := fs.Remove(walPath(dir, old)); err != nil {
+				return err
+			}
+		}
 	}
-	return fs.Remove(walPath(dir, seq))
+	return nil
 }
 
 // reuse renames a spare to log file seq and opens it. It returns a nil
