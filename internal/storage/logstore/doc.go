@@ -74,8 +74,8 @@
 // older, the shard continues in a new, empty segment. DeleteShard logs the
 // deletion, then removes the shard's directory in the background.
 //
-// Lock order: Engine.mu, then fileCache.mu or indexCache.mu. The flusher
-// owns the log, the pipeline, the dirty-path set and all changes to
+// Lock order: Engine.mu, then fileCache.mu or indexCache.mu; spareLogs.mu
+// is taken with no other lock held. The flusher owns the log, the pipeline, the dirty-path set and all changes to
 // shards; the syncer goroutine only syncs the log file it is handed.
 // Readers take no lock on a shard: they load its immutable view
 // atomically.
