@@ -74,17 +74,19 @@ func runFanout(ctx context.Context, cfg Config, client *kinesis.Client, stream *
 	op, _ := putOperation(cfg)
 	producers := newProducers(client, cfg, st)
 	cfg.Logger.Info("putting and delivering", "operation", op, "duration", cfg.Duration)
-	start := time.Now()
+	start, cpu := time.Now(), startCPUClock()
 	elapsed := runProducers(f.ctx, producers, cfg.Duration, newLimiter(cfg.Rate, producers[0].batch))
+	putCPU := cpu.percent(elapsed)
 	putRec := mergeAll(producerRecorders(producers))
 	f.drain(putRec.records, fanoutDrainTimeout)
+	deliverCPU := cpu.percent(time.Since(start))
 	if err := f.err(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return []Phase{newPhase(PhasePut, op, putRec, elapsed), f.phase(start, putRec.records)}, nil
+	return []Phase{newPhase(PhasePut, op, putRec, elapsed, putCPU), f.phase(start, putRec.records, deliverCPU)}, nil
 }
 
 // fanout is one fanout run: its consumers and their shard readers.
@@ -197,8 +199,9 @@ func (f *fanout) drain(produced int64, timeout time.Duration) {
 }
 
 // phase summarises the delivery, measured from start to the last record
-// delivered. The readers must have stopped.
-func (f *fanout) phase(start time.Time, produced int64) Phase {
+// delivered, with the tool's CPU percentage from start to the end of the
+// drain. The readers must have stopped.
+func (f *fanout) phase(start time.Time, produced int64, toolCPU float64) Phase {
 	delivery := &Delivery{
 		Consumers: len(f.consumers),
 		Produced:  produced,
@@ -226,7 +229,7 @@ func (f *fanout) phase(start time.Time, produced int64) Phase {
 		delivery.Unacknowledged += cd.Unacknowledged
 		delivery.PerConsumer = append(delivery.PerConsumer, cd)
 	}
-	p := newPhase(PhaseDeliver, "SubscribeToShard", mergeAll(recs), last.Sub(start))
+	p := newPhase(PhaseDeliver, "SubscribeToShard", mergeAll(recs), last.Sub(start), toolCPU)
 	for i := range delivery.PerConsumer {
 		delivery.PerConsumer[i].RecordsPerSecond = perSecond(delivery.PerConsumer[i].Delivered, p.Seconds)
 	}

@@ -51,6 +51,11 @@ type Phase struct {
 	RecordsPerSecond float64 `json:"records_per_second"`
 	MiBPerSecond     float64 `json:"mib_per_second"`
 
+	// ToolCPU is the load tool's CPU time over the phase, in percent of
+	// one core; phases that overlap (mixed, fanout) both count all of it.
+	// Near 100 per core the tool may use, the tool set the figures.
+	ToolCPU float64 `json:"tool_cpu_percent,omitempty"`
+
 	Latency  Latency   `json:"latency_ms"`              // per successful call
 	EndToEnd *Latency  `json:"end_to_end_ms,omitempty"` // put to read or delivery: mixed, fanout
 	Unread   int64     `json:"unread,omitempty"`        // acknowledged, never read (mixed)
@@ -108,13 +113,15 @@ type ConsumerDelivery struct {
 
 const mib = 1 << 20
 
-// newPhase summarises rec, measured over elapsed.
-func newPhase(name, operation string, rec *recorder, elapsed time.Duration) Phase {
+// newPhase summarises rec, measured over elapsed, with the tool's CPU
+// percentage over the same time.
+func newPhase(name, operation string, rec *recorder, elapsed time.Duration, toolCPU float64) Phase {
 	secs := elapsed.Seconds()
 	p := Phase{
 		Name:             name,
 		Operation:        operation,
 		Seconds:          secs,
+		ToolCPU:          toolCPU,
 		Calls:            rec.calls,
 		Records:          rec.records,
 		Bytes:            rec.bytes,
@@ -167,6 +174,9 @@ func (p *Phase) writeText(b *strings.Builder) {
 	fmt.Fprintf(b, "  records   %s (%s records/s, %.2f MiB/s)\n", formatCount(float64(p.Records)), formatCount(p.RecordsPerSecond), p.MiBPerSecond)
 	fmt.Fprintf(b, "  calls     %s (%s calls/s)\n", formatCount(float64(p.Calls)), formatCount(p.CallsPerSecond))
 	fmt.Fprintf(b, "  latency   %s\n", p.Latency)
+	if p.ToolCPU > 0 {
+		fmt.Fprintf(b, "  tool CPU  %.0f%% of a core\n", p.ToolCPU)
+	}
 	if p.EndToEnd != nil {
 		fmt.Fprintf(b, "  end2end   %s\n", p.EndToEnd)
 	}

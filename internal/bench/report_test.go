@@ -30,14 +30,14 @@ func TestNewPhaseRates(t *testing.T) {
 	rec.acknowledged(2000, 2*mib)
 	rec.recordRejected("A", "")
 	rec.callFailed(errInvalidResponse)
-	p := newPhase(PhasePut, "PutRecords", rec, 2*time.Second)
+	p := newPhase(PhasePut, "PutRecords", rec, 2*time.Second, 0)
 	if p.CallsPerSecond != 2 || p.RecordsPerSecond != 1000 || p.MiBPerSecond != 1 {
 		t.Errorf("rates = %v calls/s, %v records/s, %v MiB/s", p.CallsPerSecond, p.RecordsPerSecond, p.MiBPerSecond)
 	}
 	if p.Failed != 1 || p.Rejected != 1 {
 		t.Errorf("failed %d, rejected %d; want 1, 1", p.Failed, p.Rejected)
 	}
-	if zero := newPhase(PhasePut, "PutRecords", newRecorder(), 0); zero.RecordsPerSecond != 0 {
+	if zero := newPhase(PhasePut, "PutRecords", newRecorder(), 0, 0); zero.RecordsPerSecond != 0 {
 		t.Errorf("rate over no time = %v", zero.RecordsPerSecond)
 	}
 }
@@ -47,7 +47,7 @@ func testReport() *Report {
 	rec.callSucceeded(2 * time.Millisecond)
 	rec.acknowledged(334, 334*1024)
 	rec.recordRejected("ProvisionedThroughputExceededException", "Rate exceeded for shard")
-	read := newPhase(PhaseRead, "GetRecords", rec, time.Second)
+	read := newPhase(PhaseRead, "GetRecords", rec, time.Second, 0)
 	read.EndToEnd = &Latency{Count: 1, P50: 5, P90: 5, P99: 5, Max: 5}
 	read.Unread = 3
 	return &Report{

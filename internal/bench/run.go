@@ -123,8 +123,9 @@ func runPut(ctx context.Context, cfg Config, client *kinesis.Client) []Phase {
 	producers := newProducers(client, cfg, nil)
 	limiter := newLimiter(cfg.Rate, producers[0].batch)
 	cfg.Logger.Info("putting", "operation", op, "duration", cfg.Duration)
+	cpu := startCPUClock()
 	elapsed := runProducers(ctx, producers, cfg.Duration, limiter)
-	return []Phase{newPhase(PhasePut, op, mergeAll(producerRecorders(producers)), elapsed)}
+	return []Phase{newPhase(PhasePut, op, mergeAll(producerRecorders(producers)), elapsed, cpu.percent(elapsed))}
 }
 
 func runGet(ctx context.Context, cfg Config, client *kinesis.Client, shards []string) ([]Phase, error) {
@@ -132,11 +133,12 @@ func runGet(ctx context.Context, cfg Config, client *kinesis.Client, shards []st
 	if !cfg.SkipFill {
 		producers := newProducers(client, cfg, nil) // PutRecords in this mode
 		cfg.Logger.Info("filling", "records", cfg.Records)
+		cpu := startCPUClock()
 		elapsed, err := fillStream(ctx, producers, cfg.Records, cfg.PollInterval)
 		if err != nil {
 			return nil, err
 		}
-		phases = append(phases, newPhase(PhaseFill, "PutRecords", mergeAll(producerRecorders(producers)), elapsed))
+		phases = append(phases, newPhase(PhaseFill, "PutRecords", mergeAll(producerRecorders(producers)), elapsed, cpu.percent(elapsed)))
 	}
 	var total atomic.Int64
 	readers := newReaders(client, cfg, shards, types.ShardIteratorTypeTrimHorizon, nil, &total)
@@ -146,11 +148,12 @@ func runGet(ctx context.Context, cfg Config, client *kinesis.Client, shards []st
 	}
 	cfg.Logger.Info("reading", "records", cfg.Records, "shards", len(shards))
 	done := func() bool { return total.Load() >= int64(cfg.Records) }
+	cpu := startCPUClock()
 	elapsed, err := runReaders(ctx, ctx, readers, iterators, done)
 	if err != nil {
 		return nil, err
 	}
-	return append(phases, newPhase(PhaseRead, "GetRecords", mergeAll(readerRecorders(readers)), elapsed)), nil
+	return append(phases, newPhase(PhaseRead, "GetRecords", mergeAll(readerRecorders(readers)), elapsed, cpu.percent(elapsed))), nil
 }
 
 // runMixed runs producers for cfg.Duration while one reader per shard,
@@ -172,16 +175,22 @@ func runMixed(ctx context.Context, cfg Config, client *kinesis.Client, shards []
 	stop, stopReaders := context.WithCancel(ctx)
 	defer stopReaders()
 	done := func() bool { return stop.Err() != nil || total.Load() >= target.Load() }
-	var readElapsed time.Duration
+	var (
+		readElapsed time.Duration
+		readCPU     float64
+	)
 	readErr := make(chan error, 1)
+	cpu := startCPUClock()
 	go func() {
 		var err error
 		readElapsed, err = runReaders(ctx, stop, readers, iterators, done)
+		readCPU = cpu.percent(readElapsed)
 		readErr <- err
 	}()
 
 	cfg.Logger.Info("putting and reading", "operation", op, "duration", cfg.Duration)
 	elapsed := runProducers(ctx, producers, cfg.Duration, newLimiter(cfg.Rate, producers[0].batch))
+	putCPU := cpu.percent(elapsed)
 	putRec := mergeAll(producerRecorders(producers))
 	target.Store(putRec.records)
 	drain := time.AfterFunc(drainTimeout, stopReaders)
@@ -191,9 +200,9 @@ func runMixed(ctx context.Context, cfg Config, client *kinesis.Client, shards []
 	}
 
 	readRec := mergeAll(readerRecorders(readers))
-	read := newPhase(PhaseRead, "GetRecords", readRec, readElapsed)
+	read := newPhase(PhaseRead, "GetRecords", readRec, readElapsed, readCPU)
 	endToEnd := readRec.endToEnd.summary()
 	read.EndToEnd = &endToEnd
 	read.Unread = max(putRec.records-total.Load(), 0)
-	return []Phase{newPhase(PhasePut, op, putRec, elapsed), read}, nil
+	return []Phase{newPhase(PhasePut, op, putRec, elapsed, putCPU), read}, nil
 }

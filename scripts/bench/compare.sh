@@ -11,6 +11,8 @@
 #   2. PutRecords, 500 x 100 B, 4 shards, 4 clients       records/s
 #   3. PutRecord, 1 KiB, 16 clients                       calls/s, p99
 #   4. GetRecords, 200,000 x 1 KiB from 4 shards          records/s, MiB/s
+# and for each, the load tool's own CPU (percent of one core): near 100, the
+# tool rather than the server set the figure.
 #
 # Environment:
 #   RUNNEL_BENCH  command that runs the load tool (default: builds
@@ -89,6 +91,12 @@ row "PutRecord, 1 KiB, 16 clients" "calls/s" putrecord-1k "$put.calls_per_second
 row "PutRecord, 1 KiB, 16 clients" "p99 ms" putrecord-1k "$put.latency_ms.p99"
 row "GetRecords, 200,000 x 1 KiB, 4 shards" "records/s" getrecords-1k "$read.records_per_second"
 row "GetRecords, 200,000 x 1 KiB, 4 shards" "MiB/s" getrecords-1k "$read.mib_per_second"
+# The load tool's own CPU, in percent of one core: near 100 (with the tool
+# pinned to one CPU) the tool, not the server, set the figure above.
+row "PutRecords, 500 x 1 KiB" "tool CPU %" putrecords-1k "$put.tool_cpu_percent"
+row "PutRecords, 500 x 100 B" "tool CPU %" putrecords-100b "$put.tool_cpu_percent"
+row "PutRecord, 1 KiB, 16 clients" "tool CPU %" putrecord-1k "$put.tool_cpu_percent"
+row "GetRecords, 200,000 x 1 KiB" "tool CPU %" getrecords-1k "$read.tool_cpu_percent"
 
 # Errors are part of the figures: a server that fails calls or rejects
 # records must not look faster for it.
