@@ -264,7 +264,7 @@ func (s *Service) writeError(w http.ResponseWriter, codec shape.Codec, err error
 // writeOutput answers 200 with out encoded in the request's codec, or with
 // an empty body for operations without output.
 func (s *Service) writeOutput(w http.ResponseWriter, codec shape.Codec, out any) {
-	if codec == shape.JSON && s.writeFastJSON(w, out) {
+	if s.writeFast(w, codec, out) {
 		return
 	}
 	var body []byte

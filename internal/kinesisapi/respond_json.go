@@ -24,34 +24,37 @@ import (
 // (TestGetRecordsJSON, TestPutRecordsJSON and their fuzz targets compare
 // them); the CBOR forms keep the generic encoder.
 
-// writeFastJSON answers 200 with out as JSON if it has a hand-written
-// encoder, and reports whether it did.
-func (s *Service) writeFastJSON(w http.ResponseWriter, out any) bool {
-	var appendJSON func([]byte) ([]byte, error)
+// writeFast answers 200 with out in codec if out has a hand-written
+// encoder for it (see also respond_cbor.go), and reports whether it did.
+func (s *Service) writeFast(w http.ResponseWriter, codec shape.Codec, out any) bool {
+	var appendBody func([]byte) ([]byte, error)
 	switch out := out.(type) {
 	case *shape.GetRecordsOutput:
 		if out == nil {
 			return false
 		}
-		appendJSON = func(b []byte) ([]byte, error) { return appendGetRecordsJSON(b, out) }
+		appendBody = func(b []byte) ([]byte, error) { return appendGetRecordsJSON(b, out) }
+		if codec == shape.CBOR {
+			appendBody = func(b []byte) ([]byte, error) { return appendGetRecordsCBOR(b, out) }
+		}
 	case *shape.PutRecordsOutput:
-		if out == nil {
+		if out == nil || codec != shape.JSON {
 			return false
 		}
-		appendJSON = func(b []byte) ([]byte, error) { return appendPutRecordsJSON(b, out) }
+		appendBody = func(b []byte) ([]byte, error) { return appendPutRecordsJSON(b, out) }
 	default:
 		return false
 	}
 	buf := responsePool.Get().(*[]byte)
 	defer responsePool.Put(buf)
-	body, err := appendJSON((*buf)[:0])
+	body, err := appendBody((*buf)[:0])
 	if cap(body) <= maxPooledResponse {
 		*buf = body[:0]
 	}
 	if err != nil {
-		s.writeError(w, shape.JSON, err)
+		s.writeError(w, codec, err)
 	} else {
-		writeBody(w, http.StatusOK, shape.JSON, body)
+		writeBody(w, http.StatusOK, codec, body)
 	}
 	return true
 }
