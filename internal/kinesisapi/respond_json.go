@@ -22,10 +22,11 @@ import (
 // but its 500 entries made encoding/json a tenth of the server's work on a
 // batch of small records. The bytes are exactly those of shape.JSON.Encode
 // (TestGetRecordsJSON, TestPutRecordsJSON and their fuzz targets compare
-// them); the CBOR forms keep the generic encoder.
+// them). GetRecords in CBOR is written by shape.GetRecordsOutput.AppendCBOR;
+// PutRecords in CBOR keeps the generic encoder.
 
 // writeFast answers 200 with out in codec if out has a hand-written
-// encoder for it (see also respond_cbor.go), and reports whether it did.
+// encoder for it, and reports whether it did.
 func (s *Service) writeFast(w http.ResponseWriter, codec shape.Codec, out any) bool {
 	var appendBody func([]byte) ([]byte, error)
 	switch out := out.(type) {
@@ -33,9 +34,10 @@ func (s *Service) writeFast(w http.ResponseWriter, codec shape.Codec, out any) b
 		if out == nil {
 			return false
 		}
-		appendBody = func(b []byte) ([]byte, error) { return appendGetRecordsJSON(b, out) }
 		if codec == shape.CBOR {
-			appendBody = func(b []byte) ([]byte, error) { return appendGetRecordsCBOR(b, out) }
+			appendBody = out.AppendCBOR
+		} else {
+			appendBody = func(b []byte) ([]byte, error) { return appendGetRecordsJSON(b, out) }
 		}
 	case *shape.PutRecordsOutput:
 		if out == nil || codec != shape.JSON {

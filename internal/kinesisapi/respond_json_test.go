@@ -263,3 +263,20 @@ func FuzzPutRecordsJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteGetRecordsCBOR checks that CBOR replies go through
+// shape.GetRecordsOutput.AppendCBOR with the right headers.
+func TestWriteGetRecordsCBOR(t *testing.T) {
+	s := &Service{}
+	for name, out := range getRecordsOutputs() {
+		want, err := shape.CBOR.Encode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		s.writeOutput(w, shape.CBOR, out)
+		if w.Code != 200 || w.Header().Get("Content-Type") != shape.ContentTypeCBOR || !bytes.Equal(w.Body.Bytes(), want) {
+			t.Errorf("%s: %d %q %x, want 200 %x", name, w.Code, w.Header().Get("Content-Type"), w.Body, want)
+		}
+	}
+}

@@ -61,19 +61,26 @@ func BenchmarkDecodePutRecords(b *testing.B) {
 }
 
 func BenchmarkEncodeGetRecordsOutput(b *testing.B) {
-	for _, c := range []Codec{JSON, CBOR} {
-		b.Run(c.String(), func(b *testing.B) {
-			out := getRecordsOutput(1000, 10*1024) // 10 MiB of data
+	encoders := []struct {
+		name   string
+		encode func(*GetRecordsOutput, []byte) ([]byte, error)
+	}{
+		{"json", func(o *GetRecordsOutput, _ []byte) ([]byte, error) { return JSON.Encode(o) }},
+		{"cbor", func(o *GetRecordsOutput, _ []byte) ([]byte, error) { return CBOR.Encode(o) }},
+		{"cbor-append", func(o *GetRecordsOutput, buf []byte) ([]byte, error) { return o.AppendCBOR(buf[:0]) }},
+	}
+	for _, e := range encoders {
+		b.Run(e.name, func(b *testing.B) {
+			out := getRecordsOutput(10000, 1024) // 10 MiB of data
 			b.ReportAllocs()
-			var n int
+			var buf []byte
 			for b.Loop() {
-				body, err := c.Encode(out)
-				if err != nil {
+				var err error
+				if buf, err = e.encode(out, buf); err != nil {
 					b.Fatal(err)
 				}
-				n = len(body)
 			}
-			b.SetBytes(int64(n))
+			b.SetBytes(int64(len(buf)))
 		})
 	}
 }

@@ -41,12 +41,15 @@ func init() {
 
 // CBOR major types of the first byte of an item.
 const (
-	cborMajorBytes = 2
-	cborMajorText  = 3
-	cborMajorMap   = 5
-	cborMajorTag   = 6
-	cborNull       = 0xf6
-	cborUndefined  = 0xf7
+	cborMajorUint   = 0
+	cborMajorNegint = 1
+	cborMajorBytes  = 2
+	cborMajorText   = 3
+	cborMajorArray  = 4
+	cborMajorMap    = 5
+	cborMajorTag    = 6
+	cborNull        = 0xf6
+	cborUndefined   = 0xf7
 )
 
 func decodeCBOR(body []byte, v any) error {
